@@ -1,0 +1,146 @@
+"""Cut cleaned text into clauses a resident can be shown: numbered items, paragraphs, sentences.
+
+Every chunk is an exact slice of the original file (`text[start:end]`), at most MAX_CHARS long,
+and carries a human label of where it sits ("mục 3", "đoạn 4") and the heading above it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .cleaning import Line, clean
+from .types import Chunk
+
+MAX_CHARS = 400
+_ITEM = re.compile(r"^(\d{1,2})\s*[.)]\s+")
+_END_PUNCT = ".!?;:…"
+_CLOSERS = "\"”’)]*"
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    start: int
+    end: int
+    text: str
+    heading: bool
+
+
+def chunk_document(source_id: str, text: str) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    heading: str | None = None
+    item: int | None = None
+    item_para = 0
+    body_para = 0
+    for para in paragraphs(text):
+        if para.heading:
+            heading = " ".join(para.text.split())
+            continue
+        body_para += 1
+        m = _ITEM.match(para.text)
+        if m:
+            item, item_para = int(m.group(1)), 1
+        elif item is not None:
+            item_para += 1
+        if item is None:
+            location = f"đoạn {body_para}"
+        else:
+            location = f"mục {item}" + (f", đoạn {item_para}" if item_para > 1 else "")
+        for start, end in _pieces(text, para.start, para.end):
+            chunks.append(Chunk(
+                id=f"{source_id}:{len(chunks) + 1:03d}", source_id=source_id, start=start, end=end,
+                text=text[start:end], location=location, heading=heading,
+            ))
+    return chunks
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """Cleaned lines joined where a page break cut a sentence, then told apart as heading or body."""
+    merged: list[Line] = []
+    for line in clean(text):
+        if merged and _continues(merged[-1].text, line.text):
+            prev = merged[-1]
+            merged[-1] = Line(prev.start, line.end, text[prev.start:line.end])
+        else:
+            merged.append(line)
+    return [Paragraph(l.start, l.end, l.text, _is_heading(l.text)) for l in merged]
+
+
+def _ends_sentence(s: str) -> bool:
+    return s.rstrip(_CLOSERS)[-1:] in _END_PUNCT
+
+
+def _continues(prev: str, cur: str) -> bool:
+    return not _ends_sentence(prev) and cur[:1].islower()
+
+
+def _is_heading(s: str) -> bool:
+    return not _ends_sentence(s) and len(s.split()) <= 40 and not _ITEM.match(s)
+
+
+def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Greedily pack whole sentences into pieces of at most MAX_CHARS."""
+    if end - start <= MAX_CHARS:
+        return [(start, end)]
+    units: list[tuple[int, int]] = []
+    for s, e in _split(text, start, end, _sentence_breaks):
+        units.extend(_fit(text, s, e))
+    pieces: list[tuple[int, int]] = []
+    for s, e in units:
+        if pieces and e - pieces[-1][0] <= MAX_CHARS:
+            pieces[-1] = (pieces[-1][0], e)
+        else:
+            pieces.append((s, e))
+    return pieces
+
+
+def _fit(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A sentence longer than MAX_CHARS is cut in two at the ';' (else ',', else space) nearest
+    its middle, recursively, so no piece is a stray fragment."""
+    if end - start <= MAX_CHARS:
+        return [(start, end)]
+    for breaks in (_semicolon_breaks, _comma_breaks, _space_breaks):
+        cuts = [c for c in breaks(text, start, end) if start < c < end]
+        if cuts:
+            mid = min(cuts, key=lambda c: abs(c - (start + end) / 2))
+            return [p for s, e in _split(text, start, end, lambda *_: [mid]) for p in _fit(text, s, e)]
+    return [(start, start + MAX_CHARS), *_fit(text, start + MAX_CHARS, end)]
+
+
+def _split(text, start, end, breaks) -> list[tuple[int, int]]:
+    """Split text[start:end] after each break position; trims spaces; keeps exact offsets."""
+    cuts = [start, *[b for b in breaks(text, start, end)], end]
+    out = []
+    for s, e in zip(cuts, cuts[1:]):
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+_SENTENCE_END = re.compile(r"[.!?…]+[\"”’)]*(?=\s+[\"“(]?[^\W_a-zđà-ỹ])", re.UNICODE)
+_ABBREV = re.compile(r"(?:\b[A-ZĐ]{1,4}|\bv\.v|\bb/cáo|\bt/hiện|\bTS|\bThS|\bPGS)\.$")
+
+
+def _sentence_breaks(text, start, end):
+    for m in _SENTENCE_END.finditer(text, start, end):
+        if m.group(0).startswith(".") and _ABBREV.search(text, max(start, m.start() - 8), m.start() + 1):
+            continue  # "TP. Hà Nội" is not a sentence end
+        yield m.end()
+
+
+def _semicolon_breaks(text, start, end):
+    for m in re.finditer(r";(?=\s)", text[start:end]):
+        yield start + m.end()
+
+
+def _comma_breaks(text, start, end):
+    for m in re.finditer(r",(?=\s)", text[start:end]):
+        yield start + m.end()
+
+
+def _space_breaks(text, start, end):
+    for m in re.finditer(r"\s", text[start:end]):
+        yield start + m.start()

@@ -1,0 +1,112 @@
+"""The corpus: hand-curated manifest of source files, or a JSON-lines collection for benchmarks."""
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from .types import Source
+
+
+class CorpusError(ValueError):
+    """A manifest or corpus file that cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Document:
+    source: Source
+    text: str  # the original text, exactly as in the file: offsets point into it
+
+
+def load_manifest(path: Path) -> list[Document]:
+    """Load and validate `sources.toml`; file paths are relative to the manifest."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CorpusError(f"Manifest not found: {path}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise CorpusError(f"{path}: not valid TOML ({e})") from None
+    entries = data.get("source")
+    if not isinstance(entries, list) or not entries:
+        raise CorpusError(f"{path}: no [[source]] entries")
+    docs, seen = [], set()
+    for n, entry in enumerate(entries, 1):
+        where = f"{path}: source #{n}"
+        for key in ("id", "file", "title", "kind", "issuer", "date", "place"):
+            if not entry.get(key):
+                raise CorpusError(f"{where}: missing '{key}'")
+        sid = str(entry["id"])
+        where = f"{path}: source '{sid}'"
+        if sid in seen:
+            raise CorpusError(f"{where}: duplicate id")
+        seen.add(sid)
+        when = _parse_date(entry["date"], where)
+        file = path.parent / entry["file"]
+        if not file.is_file():
+            raise CorpusError(f"{where}: file not found: {file}")
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise CorpusError(f"{where}: {file} is not UTF-8 text") from None
+        source = Source(
+            id=sid, title=entry["title"], kind=entry["kind"], issuer=entry["issuer"],
+            date=when, place=entry["place"], number=entry.get("number"), path=str(entry["file"]),
+        )
+        docs.append(Document(source, text))
+    return docs
+
+
+def load_jsonl(path: Path) -> list[Document]:
+    """A collection given as JSON lines `{"id", "title", "text", "date"?}` (benchmarks)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CorpusError(f"Corpus file not found: {path}")
+    docs, seen = [], set()
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{n}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise CorpusError(f"{where}: not valid JSON ({e.msg})") from None
+            if not isinstance(rec, dict):
+                raise CorpusError(f"{where}: expected a JSON object")
+            for key in ("id", "title", "text"):
+                if not isinstance(rec.get(key), (str, int)) or str(rec.get(key)).strip() == "":
+                    raise CorpusError(f"{where}: missing '{key}'")
+            sid = str(rec["id"])
+            if sid in seen:
+                raise CorpusError(f"{where}: duplicate id '{sid}'")
+            seen.add(sid)
+            when = _parse_date(rec["date"], where) if rec.get("date") else None
+            source = Source(id=sid, title=str(rec["title"]), kind=str(rec.get("kind", "")),
+                            issuer=str(rec.get("issuer", "")), date=when, place=str(rec.get("place", "")),
+                            number=rec.get("number"), path=f"{path.name}#{sid}")
+            docs.append(Document(source, str(rec["text"])))
+    if not docs:
+        raise CorpusError(f"{path}: no documents")
+    return docs
+
+
+def checksum(docs: list[Document]) -> str:
+    """Identifies the exact corpus an index was built from (texts and metadata)."""
+    h = hashlib.sha256()
+    for d in docs:
+        h.update(json.dumps(d.source.to_dict(), sort_keys=True, ensure_ascii=False).encode())
+        h.update(d.text.encode("utf-8"))
+    return h.hexdigest()
+
+
+def _parse_date(value, where: str) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise CorpusError(f"{where}: bad date '{value}' (expected YYYY-MM-DD)") from None

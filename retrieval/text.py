@@ -1,0 +1,38 @@
+"""Text normalisation shared by indexing and querying, so both sides see the same tokens."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+
+
+def nfc(text: str) -> str:
+    """Decomposed Vietnamese breaks the tokenizer and string matching; compose it."""
+    return unicodedata.normalize("NFC", text)
+
+
+def clean_input(text: str) -> str:
+    """NFC, no control characters, single spaces: what a question looks like to the engine."""
+    text = _CONTROL.sub(" ", nfc(text))
+    return " ".join(text.split())
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics (đ → d), so typed-without-accents text matches."""
+    text = unicodedata.normalize("NFD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.replace("đ", "d")
+
+
+def has_diacritics(text: str) -> bool:
+    return fold(text) != text.lower()
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def has_letters(text: str) -> bool:
+    return any(c.isalpha() for c in text)

@@ -1,0 +1,105 @@
+"""The records that cross module boundaries: corpus → index → answer → channel."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document of the corpus, as curated by hand in the manifest."""
+
+    id: str
+    title: str
+    kind: str
+    issuer: str
+    date: date | None
+    place: str
+    number: str | None = None
+    path: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["date"] = self.date.isoformat() if self.date else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Source":
+        d = dict(d)
+        d["date"] = date.fromisoformat(d["date"]) if d.get("date") else None
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A clause of a source: `text == original_file_text[start:end]`, always."""
+
+    id: str
+    source_id: str
+    start: int
+    end: int
+    text: str
+    location: str
+    heading: str | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk retrieved for a question, with the fused score that ranked it."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote (≤ ~400 chars, checked against the file) and where it comes from."""
+
+    quote: str
+    source: Source
+    location: str
+    chunk_id: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine says to a question. Channels only render this.
+
+    status: "answered" (main is set), "no_match" (abstained: no rule found),
+    or "invalid" (the input could not be treated as a question; `notice` says why).
+    """
+
+    question: str
+    status: str
+    main: Citation | None = None
+    more: tuple[Citation, ...] = field(default_factory=tuple)
+    notice: str | None = None
+    as_of: date | None = None
+
+    @property
+    def abstained(self) -> bool:
+        return self.status != "answered"
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        return ((self.main,) if self.main else ()) + self.more
+
+    def to_dict(self) -> dict:
+        def cite(c: Citation) -> dict:
+            d = asdict(c)
+            d["source"] = c.source.to_dict()
+            return d
+
+        return {
+            "question": self.question,
+            "status": self.status,
+            "abstained": self.abstained,
+            "notice": self.notice,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "main": cite(self.main) if self.main else None,
+            "more": [cite(c) for c in self.more],
+        }
