@@ -1,0 +1,159 @@
+"""How an Answer reads to a resident; every channel renders through here.
+
+An answer is a list of blocks (a sentence, a quote, a source line). A renderer turns each block
+into its channel's markup; `messages` packs rendered blocks into messages under the channel's
+length limit, cutting only between blocks (or, for one over-long block, between sentences), so
+a message never ends inside a tag or a quote.
+"""
+from __future__ import annotations
+
+import html
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from retrieval.types import Answer, Citation, Source
+
+DEFAULT_HOTLINE = "đường dây nóng của Bộ Y tế 1900 9095, hoặc UBND phường, xã nơi bạn ở"
+
+
+def hotline() -> str:
+    return os.environ.get("RULEBOT_HOTLINE") or DEFAULT_HOTLINE
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # "text", "quote", "source", "small_quote"
+    text: str
+
+
+def vn_date(d: date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else "không rõ ngày"
+
+
+def source_line(source: Source, location: str) -> str:
+    parts = [source.title]
+    if source.number and source.number not in source.title:
+        parts.append(source.number)
+    parts += [source.issuer, f"ngày {vn_date(source.date)}", location]
+    return ", ".join(p for p in parts if p)
+
+
+def blocks(answer: Answer) -> list[Block]:
+    if answer.status == "invalid":
+        return [Block("text", answer.notice or "Mình chưa hiểu câu hỏi.")]
+    if answer.status == "no_match" or not answer.main:
+        scope = f" (tính đến ngày {vn_date(answer.as_of)})" if answer.as_of else ""
+        return [
+            Block("text", f"Mình chưa tìm thấy quy định nào về việc này trong các văn bản đang có{scope}."),
+            Block("text", f"Bạn vui lòng liên hệ {hotline()} để được hướng dẫn."),
+        ]
+    main = answer.main
+    dates = {c.source.date for c in answer.citations}
+    if len(dates) > 1:
+        lead = f"Văn bản mới nhất về việc này (ngày {vn_date(main.source.date)}) nêu:"
+    else:
+        lead = "Quy định liên quan nhất mình tìm được:"
+    out = [Block("text", lead), Block("quote", main.quote), Block("source", source_line(main.source, main.location))]
+    if answer.more:
+        out.append(Block("text", "Các đoạn liên quan khác:"))
+        for c in answer.more:
+            out += [Block("small_quote", _shorten(c.quote)), Block("source", source_line(c.source, c.location))]
+    return out
+
+
+def _shorten(quote: str, limit: int = 200) -> str:
+    """Further clauses are shown shorter; the cut falls on a word and is marked."""
+    if len(quote) <= limit:
+        return quote
+    return quote[:quote.rfind(" ", 0, limit)].rstrip(",;: ") + " …"
+
+
+class Plain:
+    """Console and Zalo: no markup; quote marks stand for the blockquote."""
+
+    sep = "\n"
+
+    def block(self, b: Block) -> str:
+        if b.kind in ("quote", "small_quote"):
+            return f"“{b.text}”"
+        if b.kind == "source":
+            return f"— {b.text}"
+        return b.text
+
+
+class TelegramHTML:
+    """Telegram's HTML parse mode; every piece of dynamic text is escaped."""
+
+    sep = "\n"
+
+    def block(self, b: Block) -> str:
+        t = html.escape(b.text, quote=False)
+        if b.kind == "quote":
+            return f"<blockquote>{t}</blockquote>"
+        if b.kind == "small_quote":
+            return f"<blockquote>{t}</blockquote>"
+        if b.kind == "source":
+            return f"<i>— {t}</i>"
+        return t
+
+
+def render(answer: Answer, renderer=Plain()) -> str:
+    return renderer.sep.join(renderer.block(b) for b in blocks(answer))
+
+
+def messages(answer: Answer, renderer, limit: int) -> list[str]:
+    return pack([b for b in blocks(answer)], renderer, limit)
+
+
+def pack(items: list[Block], renderer, limit: int) -> list[str]:
+    """Join rendered blocks into messages of at most `limit` characters, cutting between blocks."""
+    parts: list[str] = []
+    for b in items:
+        rendered = renderer.block(b)
+        if len(rendered) <= limit:
+            parts.append(rendered)
+            continue
+        for piece in _sentences(b.text):  # one block too long on its own: split it by sentence
+            parts += [renderer.block(Block(b.kind, p)) for p in _hard_wrap(piece, renderer, b.kind, limit)]
+    out: list[str] = []
+    for p in parts:
+        if out and len(out[-1]) + len(renderer.sep) + len(p) <= limit:
+            out[-1] += renderer.sep + p
+        else:
+            out.append(p)
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?;…])\s+", text) if s]
+
+
+def _hard_wrap(text: str, renderer, kind: str, limit: int) -> list[str]:
+    """Last resort for a sentence longer than a message: cut on spaces so markup still fits."""
+    overhead = len(renderer.block(Block(kind, ""))) + 16
+    room = max(limit - overhead, 16)
+    out, line = [], ""
+    for word in text.split(" "):
+        while len(word) > room:  # a single unbroken run of characters
+            if line:
+                out.append(line)
+                line = ""
+            out.append(word[:room])
+            word = word[room:]
+        if line and len(line) + 1 + len(word) > room:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        out.append(line)
+    # escaping can lengthen text (& → &amp;); shrink any piece that still overflows
+    fixed = []
+    for p in out:
+        while len(renderer.block(Block(kind, p))) > limit and len(p) > 1:
+            fixed.append(p[: len(p) // 2])
+            p = p[len(p) // 2:]
+        fixed.append(p)
+    return fixed

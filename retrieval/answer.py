@@ -1,0 +1,61 @@
+"""From retrieved clauses to an Answer: verified quotes, newest rule first, or an honest abstention."""
+from __future__ import annotations
+
+from datetime import date
+
+from .index import Index
+from .search import Result
+from .text import clean_input, has_letters
+from .types import Answer, Citation, Hit
+
+MAX_QUESTION_CHARS = 1000
+MAX_QUOTE_CHARS = 400
+MORE = 2
+MORE_MIN_SCORE = 0.6  # fused score (0–1) a further clause needs to be shown
+
+
+class QuoteMismatch(AssertionError):
+    """A chunk's text no longer matches its source file: never show it."""
+
+
+def check_question(question: str) -> str | None:
+    """Why this input cannot be answered as a question, in Vietnamese; None when it can."""
+    text = clean_input(question or "")
+    if not text:
+        return "Bạn chưa nhập câu hỏi. Hãy gõ câu hỏi về quy định phòng, chống dịch, ví dụ: “Tôi có được ra ngoài không?”"
+    if len(text) > MAX_QUESTION_CHARS:
+        return (f"Câu hỏi dài quá ({len(text):,} ký tự). Bạn vui lòng hỏi ngắn gọn, "
+                f"tối đa {MAX_QUESTION_CHARS:,} ký tự, mỗi lần một ý.").replace(",", ".")
+    if not has_letters(text):
+        return "Mình chưa hiểu câu hỏi. Bạn hãy gõ câu hỏi bằng chữ, ví dụ: “Tôi có được ra ngoài không?”"
+    return None
+
+
+def cite(index: Index, hit: Hit) -> Citation:
+    c = hit.chunk
+    original = index.texts.get(c.source_id, "")
+    if original[c.start:c.end] != c.text or len(c.text) > MAX_QUOTE_CHARS or not c.text.strip():
+        raise QuoteMismatch(f"chunk {c.id} is not a verbatim slice of its source")
+    return Citation(quote=c.text, source=index.sources[c.source_id], location=c.location,
+                    chunk_id=c.id, start=c.start, end=c.end, score=round(hit.score, 4))
+
+
+def build(index: Index, question: str, result: Result, as_of: date | None = None) -> Answer:
+    if result.abstained:
+        return Answer(question, "no_match", as_of=as_of)
+    top = result.hits[0]
+    chosen = [top] + [h for h in result.hits[1:] if h.score >= MORE_MIN_SCORE][:MORE]
+    citations = []
+    for hit in chosen:
+        try:
+            citations.append(cite(index, hit))
+        except QuoteMismatch:
+            continue  # an unverifiable quote is dropped, never shown
+    if not citations:
+        return Answer(question, "no_match", as_of=as_of)
+    # When the clauses come from different dates, the newest rule leads; the rest keep rank order.
+    newest = max(citations, key=lambda c: (c.source.date or date.min))
+    if newest.source.date != citations[0].source.date:
+        citations.remove(newest)
+        citations.insert(0, newest)
+    return Answer(question, "answered", main=citations[0], more=tuple(citations[1:]), as_of=as_of)

@@ -1,0 +1,76 @@
+"""Put the diacritics back on a question typed without them, before the dense model reads it.
+
+pyvi's CRF model guesses the accents well for everyday words but misses domain terms; the
+indexed texts are the best dictionary for those: "tai cho" → "tại chỗ", "dung dau" → "đứng đầu".
+So pyvi's guess is kept except where a run of three syllables, or a two-syllable compound word,
+folds to one the corpus has and pyvi wrote it differently.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+from .text import fold, nfc, words
+
+_MAX_N = 3
+
+
+class AccentRestorer:
+    def __init__(self, forms: dict[str, str]):
+        self.forms = forms  # folded n-gram → its most frequent accented form in the corpus
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "AccentRestorer":
+        """The corpus's three-syllable runs, and its two-syllable compound words as pyvi
+        segments them (bare bigrams such as "tới cơ" would override everyday words)."""
+        from pyvi import ViTokenizer
+
+        counts: dict[str, Counter] = defaultdict(Counter)
+        for text in texts:
+            text = nfc(text)
+            ws = [w.lower() for w in words(text)]
+            for i in range(len(ws) - 2):
+                gram = " ".join(ws[i:i + 3])
+                counts[fold(gram)][gram] += 1
+            for token in ViTokenizer.tokenize(text).split():
+                parts = [w.lower() for w in words(token.replace("_", " "))]
+                if 1 < len(parts) <= _MAX_N:
+                    gram = " ".join(parts)
+                    counts[fold(gram)][gram] += 1
+        return cls({k: c.most_common(1)[0][0] for k, c in counts.items()})
+
+    def restore(self, text: str) -> str:
+        syl = [w.lower() for w in words(text)]
+        guess = _pyvi(" ".join(syl)).split()
+        if len(guess) != len(syl):
+            guess = list(syl)
+        out, i = [], 0
+        while i < len(syl):
+            for n in range(min(_MAX_N, len(syl) - i), 1, -1):
+                folded = fold(" ".join(syl[i:i + n]))
+                form = self.forms.get(folded)
+                if form and " ".join(guess[i:i + n]) != form:
+                    out.append(form)
+                    i += n
+                    break
+            else:
+                out.append(guess[i])
+                i += 1
+        return " ".join(out)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.forms, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "AccentRestorer":
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=4096)
+def _pyvi(text: str) -> str:
+    """pyvi's casing is erratic, so its guess is lower-cased."""
+    from pyvi import ViUtils
+
+    return nfc(ViUtils.add_accents(text).lower())

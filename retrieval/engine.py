@@ -1,0 +1,57 @@
+"""The one entry point channels use: load once, then answer questions."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from . import answer as answering
+from . import settings
+from .corpus import checksum, load_manifest
+from .embedding import Embedder
+from .index import Index, load
+from .search import Result, Retriever, Tuning
+from .types import Answer, Source
+
+
+@dataclass
+class Engine:
+    index: Index
+    retriever: Retriever
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, model: str | None = None,
+             tuning: Tuning = Tuning()) -> "Engine":
+        """Load the index and the model it was built with; refuse a stale default index."""
+        path = settings.index_dir(str(index_dir) if index_dir else None)
+        model = settings.model_setting(model)
+        expected = None
+        probe = load_manifest_checksum(path)
+        if probe == "manifest":
+            expected = checksum(load_manifest(settings.DEFAULT_MANIFEST))
+        index = load(path, model=model, expected_checksum=expected)
+        return cls(index, Retriever(index, Embedder(model), tuning))
+
+    @property
+    def sources(self) -> list[Source]:
+        return sorted(self.index.sources.values(), key=lambda s: (s.date or date.min), reverse=True)
+
+    def search(self, question: str, k: int = 5, mode: str = "hybrid", as_of: date | None = None) -> Result:
+        return self.retriever.search(question, k=k, mode=mode, as_of=as_of)
+
+    def answer(self, question: str, as_of: date | None = None) -> Answer:
+        problem = answering.check_question(question)
+        if problem:
+            return Answer(question or "", "invalid", notice=problem, as_of=as_of)
+        result = self.search(question, k=1 + answering.MORE + 2, as_of=as_of)
+        return answering.build(self.index, question, result, as_of=as_of)
+
+
+def load_manifest_checksum(path: Path) -> str | None:
+    """Which corpus an index claims to be built from ("manifest" for data/sources.toml)."""
+    import json
+
+    try:
+        return json.loads((Path(path) / "manifest.json").read_text()).get("corpus")
+    except (OSError, ValueError):
+        return None

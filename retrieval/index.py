@@ -1,0 +1,151 @@
+"""Build and load an index directory.
+
+    index.db       documents (original texts) and chunks (offsets, labels), via sqlite-utils
+    dense.faiss    normalised passage vectors (inner product = cosine)
+    lexical/       BM25 over folded, segmented text
+    accents.json   the corpus's accented forms, to repair questions typed without diacritics
+    manifest.json  model, dimensions, corpus checksum, build time: checked on load
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import faiss
+import numpy as np
+import sqlite_utils
+
+from .chunking import MAX_CHARS, chunk_document
+from .corpus import Document, checksum
+from .diacritics import AccentRestorer
+from .embedding import Embedder
+from .lexical import LexicalIndex
+from .types import Chunk, Source
+
+FORMAT = 1
+
+
+class IndexNotUsable(RuntimeError):
+    """The index is missing, stale or built differently; the message says what to run."""
+
+
+@dataclass
+class Index:
+    path: Path
+    manifest: dict
+    sources: dict[str, Source]
+    texts: dict[str, str]  # source id → original text, to verify every quote
+    chunks: list[Chunk]
+    dense: faiss.Index
+    lexical: LexicalIndex
+    accents: AccentRestorer
+
+
+def passage_text(chunk: Chunk, source: Source) -> str:
+    """What the dense model reads for a chunk: the clause under its heading."""
+    heading = chunk.heading or source.title
+    return f"{heading}: {chunk.text}" if heading else chunk.text
+
+
+def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str = "") -> dict:
+    """Write a complete index to `out` (built beside it, then swapped in)."""
+    t0 = time.perf_counter()
+    out = Path(out)
+    tmp = out.with_name(out.name + ".building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+
+    chunks = [c for d in docs for c in chunk_document(d.source.id, d.text)]
+    if not chunks:
+        raise IndexNotUsable("The corpus has no text to index.")
+    by_id = {d.source.id: d.source for d in docs}
+
+    db = sqlite_utils.Database(tmp / "index.db")
+    db["documents"].insert_all(({**d.source.to_dict(), "text": d.text} for d in docs), pk="id")
+    db["chunks"].insert_all(
+        ({"id": c.id, "seq": i, "source_id": c.source_id, "start": c.start, "end": c.end,
+          "text": c.text, "location": c.location, "heading": c.heading} for i, c in enumerate(chunks)),
+        pk="id", foreign_keys=[("source_id", "documents", "id")])
+    db["chunks"].create_index(["source_id"])
+    db.close()
+
+    t1 = time.perf_counter()
+    vectors = embedder.passages([passage_text(c, by_id[c.source_id]) for c in chunks])
+    t_embed = time.perf_counter() - t1
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(vectors)
+    faiss.write_index(dense, str(tmp / "dense.faiss"))
+
+    texts = [c.text for c in chunks]
+    LexicalIndex.build(texts).save(tmp / "lexical")
+    AccentRestorer.build([d.text for d in docs]).save(tmp / "accents.json")
+
+    manifest = {
+        "format": FORMAT,
+        "model": embedder.name,
+        "dim": int(vectors.shape[1]),
+        "corpus": corpus_name,
+        "corpus_checksum": checksum(docs),
+        "documents": len(docs),
+        "chunks": len(chunks),
+        "max_chunk_chars": MAX_CHARS,
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(time.perf_counter() - t0, 2),
+        "embed_seconds": round(t_embed, 2),
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
+    if out.exists():
+        old = out.with_name(out.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.rename(out)
+    return manifest
+
+
+def load(path: Path, model: str | None = None, expected_checksum: str | None = None) -> Index:
+    """Load an index, refusing one that does not match the configured model or corpus."""
+    path = Path(path)
+    rebuild = f"rulebot index --index {path}"
+    mf = path / "manifest.json"
+    if not mf.is_file():
+        raise IndexNotUsable(f"No index at {path}. Build it with: {rebuild}")
+    try:
+        manifest = json.loads(mf.read_text())
+    except json.JSONDecodeError:
+        raise IndexNotUsable(f"The index at {path} is damaged. Rebuild it with: {rebuild}") from None
+    if manifest.get("format") != FORMAT:
+        raise IndexNotUsable(f"The index at {path} has an older format. Rebuild it with: {rebuild}")
+    if model and manifest.get("model") != model:
+        raise IndexNotUsable(
+            f"The index at {path} was built with the model '{manifest.get('model')}', but the "
+            f"configured model is '{model}'. Rebuild it with: {rebuild} --model {model}")
+    if expected_checksum and manifest.get("corpus_checksum") != expected_checksum:
+        raise IndexNotUsable(f"The index at {path} is stale: the documents changed since it was built. "
+                          f"Rebuild it with: {rebuild}")
+    try:
+        db = sqlite_utils.Database(path / "index.db")
+        sources, texts = {}, {}
+        for row in db["documents"].rows:
+            texts[row["id"]] = row.pop("text")
+            sources[row["id"]] = Source.from_dict(row)
+        chunks = [Chunk(id=r["id"], source_id=r["source_id"], start=r["start"], end=r["end"],
+                        text=r["text"], location=r["location"], heading=r["heading"])
+                  for r in db.query("select * from chunks order by seq")]
+        db.close()
+        dense = faiss.read_index(str(path / "dense.faiss"))
+        lexical = LexicalIndex.load(path / "lexical")
+        accents = AccentRestorer.load(path / "accents.json")
+    except Exception as e:
+        raise IndexNotUsable(f"The index at {path} is incomplete or damaged ({e}). "
+                          f"Rebuild it with: {rebuild}") from None
+    if dense.ntotal != len(chunks) or dense.d != manifest.get("dim"):
+        raise IndexNotUsable(f"The index at {path} is inconsistent. Rebuild it with: {rebuild}")
+    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents)

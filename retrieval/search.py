@@ -1,0 +1,106 @@
+"""Hybrid retrieval: dense (e5) and lexical (folded BM25) scores fused per chunk.
+
+Each side is scaled to [0, 1] over the candidates both sides propose, then mixed; the raw
+cosine of the best chunk is kept as well, because abstention needs an absolute signal.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from .embedding import Embedder
+from .index import Index
+from .query import Query, prepare
+from .types import Hit
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    dense_weight: float = 0.6  # share of the dense side in the fused score
+    candidates: int = 50  # per side, before fusion
+    min_cosine: float = 0.80  # below this best cosine, nothing in the corpus is about the question
+    min_lexical: float = 0.0  # BM25 of the best chunk must exceed this too
+
+
+@dataclass(frozen=True)
+class Result:
+    query: Query
+    hits: list[Hit]
+    best_cosine: float
+    best_lexical: float
+    abstained: bool
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder | None, tuning: Tuning = Tuning()):
+        self.index = index
+        self.embedder = embedder
+        self.tuning = tuning
+        self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
+
+    def prepare(self, question: str) -> Query:
+        return prepare(question, self.index.accents)
+
+    def search(self, question: str | Query, k: int = 5, mode: str = "hybrid",
+               as_of: date | None = None) -> Result:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        q = question if isinstance(question, Query) else self.prepare(question)
+        n = len(self.index.chunks)
+        allowed = np.ones(n, dtype=bool) if as_of is None else self._dates <= as_of.toordinal()
+
+        lex = self.index.lexical.scores(q.text) if mode != "dense" else np.zeros(n, np.float32)
+        if mode != "lexical":
+            vec = self.embedder.queries(list(q.dense_texts)).mean(axis=0, keepdims=True)
+            vec /= np.linalg.norm(vec)
+            cos = np.full(n, -1.0, dtype=np.float32)
+            m = min(n, max(self.tuning.candidates * 4, k * 4))
+            sims, ids = self.index.dense.search(vec.astype(np.float32), m)
+            ok = ids[0] >= 0
+            cos[ids[0][ok]] = sims[0][ok]
+        else:
+            cos = np.zeros(n, dtype=np.float32)
+
+        cos = np.where(allowed, cos, -1.0)
+        lex = np.where(allowed, lex, 0.0)
+        if mode == "dense":
+            fused = cos
+        elif mode == "lexical":
+            fused = lex
+        else:
+            fused = self._fuse(cos, lex)
+        order = [i for i in np.argsort(-fused, kind="stable") if allowed[i]][:k]
+        if mode == "lexical":
+            order = [i for i in order if lex[i] > 0]
+        hits = [Hit(self.index.chunks[i], float(fused[i]), r + 1) for r, i in enumerate(order)]
+        best_cos = float(cos[order[0]]) if order else -1.0
+        best_lex = float(lex.max()) if n else 0.0
+        return Result(q, hits, best_cos, best_lex, self._abstain(mode, hits, best_cos, best_lex))
+
+    def _fuse(self, cos: np.ndarray, lex: np.ndarray) -> np.ndarray:
+        c = self.tuning.candidates
+        cand = np.union1d(np.argsort(-cos)[:c], np.argsort(-lex)[:c])
+        fused = np.full(cos.shape, -np.inf, dtype=np.float32)
+        fused[cand] = (self.tuning.dense_weight * _minmax(cos[cand])
+                       + (1 - self.tuning.dense_weight) * _minmax(lex[cand]))
+        return fused
+
+    def _abstain(self, mode: str, hits: list[Hit], best_cos: float, best_lex: float) -> bool:
+        if not hits:
+            return True
+        if mode == "lexical":
+            return best_lex <= max(self.tuning.min_lexical, 0.0)
+        return best_cos < self.tuning.min_cosine or best_lex < self.tuning.min_lexical
+
+
+def _minmax(x: np.ndarray) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    return np.zeros_like(x) if hi - lo < 1e-9 else (x - lo) / (hi - lo)
+
+
+def _ord(d: date | None) -> int:
+    return d.toordinal() if d else 0
