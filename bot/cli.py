@@ -12,6 +12,7 @@ from pathlib import Path
 # `configure(parser)` and `run(args) -> int`.
 PLUGINS = {
     "eval": ("bot.evaluate", "measure retrieval on a gold question set"),
+    "vicov19qa": ("bot.vicov19qa", "external benchmark: UIT-ViCoV19QA answers as passages"),
     "bench": ("bot.bench", "measure latency, cold start, build time and memory"),
     "telegram": ("bot.telegram", "run the Telegram bot"),
     "zalo": ("bot.zalo", "run the Zalo bot"),
