@@ -63,6 +63,15 @@ def blocks(answer: Answer) -> list[Block]:
     return out
 
 
+def source_list(sources: list[Source]) -> list[Block]:
+    """/nguon on every channel: the documents searched, newest first, each with its date,
+    so a resident can judge how current an answer can be."""
+    if not sources:
+        return [Block("text", "Hiện mình chưa có văn bản nào để tra cứu.")]
+    return [Block("text", "Các văn bản mình đang tra cứu (mới nhất trước):")] + [
+        Block("text", f"• {vn_date(s.date)}: {s.title} ({s.issuer})") for s in sources]
+
+
 def _shorten(quote: str, limit: int = 200) -> str:
     """Further clauses are shown shorter; the cut falls on a word and is marked."""
     if len(quote) <= limit:
