@@ -78,32 +78,43 @@ def _is_heading(s: str) -> bool:
 
 
 def _pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Greedily pack whole sentences into pieces of at most MAX_CHARS."""
+    """A long paragraph becomes overlapping windows of whole sentences (or clauses of an
+    over-long sentence), each at most MAX_CHARS, one window starting at every unit: whatever
+    a resident asks about sits whole inside some window, not cut in two at a fixed border."""
     if end - start <= MAX_CHARS:
         return [(start, end)]
     units: list[tuple[int, int]] = []
     for s, e in _split(text, start, end, _sentence_breaks):
         units.extend(_fit(text, s, e))
     pieces: list[tuple[int, int]] = []
-    for s, e in units:
-        if pieces and e - pieces[-1][0] <= MAX_CHARS:
-            pieces[-1] = (pieces[-1][0], e)
-        else:
-            pieces.append((s, e))
+    for i, (s, e) in enumerate(units):
+        j = i
+        while j + 1 < len(units) and units[j + 1][1] - s <= MAX_CHARS:
+            j += 1
+        if pieces and units[j][1] <= pieces[-1][1]:
+            continue  # contained in the previous window
+        pieces.append((s, units[j][1]))
     return pieces
 
 
 def _fit(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """A sentence longer than MAX_CHARS is cut in two at the ';' (else ',', else space) nearest
-    its middle, recursively, so no piece is a stray fragment."""
+    """A sentence longer than MAX_CHARS is cut into its clauses, at every ';' and ',' (the
+    windows above put them back together), else at spaces."""
     if end - start <= MAX_CHARS:
         return [(start, end)]
-    for breaks in (_semicolon_breaks, _comma_breaks, _space_breaks):
-        cuts = [c for c in breaks(text, start, end) if start < c < end]
-        if cuts:
-            mid = min(cuts, key=lambda c: abs(c - (start + end) / 2))
-            return [p for s, e in _split(text, start, end, lambda *_: [mid]) for p in _fit(text, s, e)]
-    return [(start, start + MAX_CHARS), *_fit(text, start + MAX_CHARS, end)]
+    parts = _split(text, start, end, _clause_breaks)
+    if len(parts) > 1:
+        return [p for s, e in parts for p in _fit(text, s, e)]
+    cuts = [c for c in _space_breaks(text, start, end) if start < c < end]
+    out, s = [], start
+    while end - s > MAX_CHARS:
+        fitting = [c for c in cuts if s < c <= s + MAX_CHARS]
+        e = fitting[-1] if fitting else s + MAX_CHARS
+        out.append((s, e))
+        s = e
+        while s < end and text[s].isspace():
+            s += 1
+    return out + ([(s, end)] if s < end else [])
 
 
 def _split(text, start, end, breaks) -> list[tuple[int, int]]:
@@ -131,13 +142,8 @@ def _sentence_breaks(text, start, end):
         yield m.end()
 
 
-def _semicolon_breaks(text, start, end):
-    for m in re.finditer(r";(?=\s)", text[start:end]):
-        yield start + m.end()
-
-
-def _comma_breaks(text, start, end):
-    for m in re.finditer(r",(?=\s)", text[start:end]):
+def _clause_breaks(text, start, end):
+    for m in re.finditer(r"[;,](?=\s)", text[start:end]):
         yield start + m.end()
 
 

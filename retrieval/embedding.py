@@ -22,6 +22,10 @@ class Embedder:
             raise ModelNotAvailable(
                 f"The embedding model is not set up yet ({model}). Run: rulebot setup-model")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
         try:
             self.model = SentenceTransformer(model, device="cpu")
@@ -30,7 +34,8 @@ class Embedder:
                 f"Cannot load the embedding model '{model}' offline: {e}. Give a local path with "
                 "--model or RULEBOT_MODEL, or run: rulebot setup-model") from None
         self.name = model
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dim())
         prompts = getattr(self.model, "prompts", {}) or {}
         is_e5 = "e5" in Path(model).name.lower()
         self.query_prefix = prompts.get("query", "query: " if is_e5 else "")

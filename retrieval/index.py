@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -55,9 +56,8 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     """Write a complete index to `out` (built beside it, then swapped in)."""
     t0 = time.perf_counter()
     out = Path(out)
-    tmp = out.with_name(out.name + ".building")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
 
     chunks = [c for d in docs for c in chunk_document(d.source.id, d.text)]
     if not chunks:
@@ -98,14 +98,12 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
         "embed_seconds": round(t_embed, 2),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    if out.exists():
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
+    if out.exists():  # swap, so a reader never sees a half-written index
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        out.rename(old / "index")
         tmp.rename(out)
         shutil.rmtree(old, ignore_errors=True)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
         tmp.rename(out)
     return manifest
 

@@ -20,7 +20,8 @@ def test_every_chunk_is_the_original_slice_and_quotable(doc):
     starts = [c.start for c in chunks]
     assert starts == sorted(starts) and len(set(c.id for c in chunks)) == len(chunks)
     for a, b in zip(chunks, chunks[1:]):
-        assert a.end <= b.start  # no overlap
+        assert a.end <= b.start or a.location == b.location  # windows overlap only within a paragraph
+        assert not (b.start >= a.start and b.end <= a.end)  # and none is inside another
 
 
 def test_numbered_items_of_the_directive_are_labelled_as_items():
@@ -51,7 +52,7 @@ def test_long_paragraphs_are_cut_between_sentences_and_tiny_text_stays_whole():
     text = "Câu thứ nhất rất dài " + "và dài " * 40 + "kết thúc. " + "Câu thứ hai cũng dài " + "nữa " * 60 + "hết."
     chunks = chunk_document("x", text)
     assert len(chunks) >= 2 and all(len(c.text) <= MAX_CHARS for c in chunks)
-    assert chunks[0].text.endswith("kết thúc.")
+    assert chunks[0].text.endswith("kết thúc.") and chunks[-1].text.startswith("Câu thứ hai")
     assert [c.text for c in chunk_document("y", "Một câu ngắn.")] == ["Một câu ngắn."]
 
 
@@ -59,4 +60,4 @@ def test_one_unbroken_run_longer_than_a_clause_is_still_cut_into_exact_slices():
     text = "Mở đầu.\n" + "x" * 1000 + "."
     chunks = chunk_document("z", text)
     assert all(text[c.start:c.end] == c.text and len(c.text) <= MAX_CHARS for c in chunks)
-    assert "".join(c.text for c in chunks) == "Mở đầu." + "x" * 1000 + "."
+    assert chunks[0].text.startswith("Mở đầu.") and chunks[-1].text.endswith("x.")

@@ -1,0 +1,94 @@
+"""`rulebot bench`: speed and memory figures, printed, never asserted.
+
+Warm latency of the whole answer path (question → rendered reply) over 100 varied questions,
+with a lexical-only search in the same run as the reference; cold start (a new process, from
+its start to its first printed answer); index build time; peak RSS of both processes.
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from retrieval import settings
+
+N_QUESTIONS = 100
+
+
+def configure(p) -> None:
+    p.add_argument("--index", help="index directory (default: $RULEBOT_INDEX or var/index)")
+    p.add_argument("--model", help="sentence-transformers model name or path")
+    p.add_argument("--gold", default=str(settings.REPO / "data" / "gold" / "questions.jsonl"),
+                   help="questions to time (JSON lines with a 'question' field)")
+    p.add_argument("--repeat", type=int, default=3, help="passes over the questions")
+
+
+def questions(gold: Path, n: int = N_QUESTIONS) -> list[str]:
+    """A fixed, varied sample: every k-th gold question (answerable, off-topic, with and without accents)."""
+    qs = [json.loads(line)["question"] for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    step = max(1, len(qs) // n)
+    return qs[::step][:n]
+
+
+def percentiles(ms: list[float]) -> tuple[float, float]:
+    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+
+
+def run(args) -> int:
+    from bot.render import render
+    from retrieval.corpus import load_manifest
+    from retrieval.engine import Engine
+    from retrieval.index import build
+
+    qs = questions(Path(args.gold))
+    index_dir = settings.index_dir(args.index)
+    model = settings.model_setting(args.model)
+
+    t0 = time.perf_counter()
+    cold = subprocess.run([sys.executable, "-m", "bot.cli", "ask", "--index", str(index_dir),
+                           "--model", model, qs[0]], capture_output=True, text=True)
+    cold_s = time.perf_counter() - t0
+    if cold.returncode != 0:
+        print(cold.stderr, file=sys.stderr)
+        return cold.returncode
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+    engine = Engine.load(index_dir, model)
+    for q in qs[:10]:  # warm-up: first calls pay for lazy initialisation
+        render(engine.answer(q))
+        engine.search(q, mode="lexical")
+
+    full, lexical = [], []
+    for _ in range(args.repeat):
+        for q in qs:
+            t = time.perf_counter()
+            render(engine.answer(q))
+            full.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            engine.search(q, k=5, mode="lexical")
+            lexical.append((time.perf_counter() - t) * 1000)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        build(load_manifest(settings.DEFAULT_MANIFEST), engine.retriever.embedder, Path(tmp) / "index",
+              corpus_name="manifest")
+        build_s = time.perf_counter() - t
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    p50, p95 = percentiles(full)
+    l50, l95 = percentiles(lexical)
+    print(f"questions: {len(qs)} × {args.repeat} passes, model: {model}")
+    print(f"{'':34}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{'answer path (hybrid + render)':34}{p50:9.1f}{p95:9.1f}")
+    print(f"{'lexical-only search (reference)':34}{l50:9.2f}{l95:9.2f}")
+    print(f"{'ratio answer / lexical':34}{p50 / max(l50, 1e-6):9.0f}{p95 / max(l95, 1e-6):9.0f}")
+    print(f"cold start (new process → first answer): {cold_s:.2f} s")
+    print(f"index build ({len(engine.index.chunks)} clauses, model loaded): {build_s:.2f} s")
+    print(f"peak RSS: serving process {child_rss:.0f} MB; this process (incl. a build) {self_rss:.0f} MB")
+    return 0
