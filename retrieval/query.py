@@ -2,8 +2,7 @@
 
 Residents write in chat shorthand ("ko", "dc", "j") and often without diacritics. The lexical
 side works on folded text anyway; the dense model understands Vietnamese far better with its
-diacritics, so a question typed without them is restored (see diacritics.py) and the dense
-side reads both the restored and the typed form.
+diacritics, so a question typed without them is restored first (see diacritics.py).
 """
 from __future__ import annotations
 
@@ -27,7 +26,7 @@ _TOKEN = re.compile(r"\w+|\W+", re.UNICODE)
 @dataclass(frozen=True)
 class Query:
     text: str  # NFC, control characters removed, shorthand expanded
-    dense_texts: tuple[str, ...]  # what the embedding model reads; their vectors are averaged
+    dense_text: str  # what the embedding model reads
     had_diacritics: bool
 
 
@@ -44,6 +43,5 @@ def prepare(question: str, restorer: AccentRestorer | None = None) -> Query:
     had = has_diacritics(cleaned)
     expanded = expand_shorthand(cleaned, accented=had)
     if had:
-        return Query(expanded, (expanded,), True)
-    restored = (restorer or AccentRestorer({})).restore(expanded)
-    return Query(expanded, (restored, expanded), False)
+        return Query(expanded, expanded, True)
+    return Query(expanded, (restorer or AccentRestorer({})).restore(expanded), False)
