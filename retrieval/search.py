@@ -5,6 +5,8 @@ cosine of the best chunk is kept as well, because abstention needs an absolute s
 """
 from __future__ import annotations
 
+import math
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,6 +15,7 @@ import numpy as np
 from .embedding import Embedder
 from .index import Index
 from .query import Query, prepare
+from .text import fold, words
 from .types import Hit
 
 MODES = ("hybrid", "dense", "lexical")
@@ -22,8 +25,13 @@ MODES = ("hybrid", "dense", "lexical")
 class Tuning:
     dense_weight: float = 0.4  # share of the dense side in the fused score (tuned on the dev split)
     candidates: int = 50  # per side, before fusion
-    min_cosine: float = 0.828  # below this, nothing in the corpus is about the question (dev split)
-    min_lexical: float = 0.0  # BM25 of the best chunk must exceed this too
+    # Abstain unless cosine(best clause) + coverage_weight × coverage ≥ min_confidence, where
+    # coverage is the IDF-weighted share of the question's words found in that clause. e5's
+    # cosines are compressed (on- and off-topic overlap), and the words a question shares with
+    # the clause separate the two far better; both figures are tuned on the dev split.
+    coverage_weight: float = 0.1
+    min_confidence: float = 0.88
+    min_coverage_lexical: float = 0.45  # lexical-only mode has no cosine: coverage alone
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class Result:
     hits: list[Hit]
     best_cosine: float
     best_lexical: float
+    coverage: float
     abstained: bool
 
 
@@ -41,6 +50,11 @@ class Retriever:
         self.embedder = embedder
         self.tuning = tuning
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
+        self._words = [set(words(fold(c.text))) for c in index.chunks]
+        df = Counter(w for ws in self._words for w in ws)
+        n = len(index.chunks)
+        self._idf = {w: math.log(1 + n / f) for w, f in df.items()}
+        self._unseen_idf = math.log(1 + 2 * n)  # a word the corpus never uses is the most telling
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents)
@@ -77,7 +91,15 @@ class Retriever:
         hits = [Hit(self.index.chunks[i], float(fused[i]), r + 1) for r, i in enumerate(order)]
         best_cos = float(cos[order[0]]) if order else -1.0
         best_lex = float(lex.max()) if n else 0.0
-        return Result(q, hits, best_cos, best_lex, self._abstain(mode, hits, best_cos, best_lex))
+        cover = self.coverage(q.text, order[0]) if order else 0.0
+        return Result(q, hits, best_cos, best_lex, cover, self._abstain(mode, hits, best_cos, cover))
+
+    def coverage(self, text: str, i: int) -> float:
+        """IDF-weighted share of the question's words that the clause contains."""
+        ws = words(fold(text))
+        weights = [self._idf.get(w, self._unseen_idf) for w in ws]
+        total = sum(weights)
+        return sum(wt for w, wt in zip(ws, weights) if w in self._words[i]) / total if total else 0.0
 
     def _distinct(self, ranked, k: int) -> list[int]:
         """Skip a clause window that overlaps a better-ranked one: one place, one result."""
@@ -99,12 +121,13 @@ class Retriever:
                        + (1 - self.tuning.dense_weight) * _minmax(lex[cand]))
         return fused
 
-    def _abstain(self, mode: str, hits: list[Hit], best_cos: float, best_lex: float) -> bool:
+    def _abstain(self, mode: str, hits: list[Hit], best_cos: float, cover: float) -> bool:
+        t = self.tuning
         if not hits:
             return True
         if mode == "lexical":
-            return best_lex <= max(self.tuning.min_lexical, 0.0)
-        return best_cos < self.tuning.min_cosine or best_lex < self.tuning.min_lexical
+            return cover < t.min_coverage_lexical
+        return best_cos + t.coverage_weight * cover < t.min_confidence
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
