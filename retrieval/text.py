@@ -5,6 +5,7 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # terminal colour codes pasted along with text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
@@ -15,7 +16,7 @@ def nfc(text: str) -> str:
 
 def clean_input(text: str) -> str:
     """NFC, no control characters, single spaces: what a question looks like to the engine."""
-    text = _CONTROL.sub(" ", nfc(text))
+    text = _CONTROL.sub(" ", _ANSI.sub(" ", nfc(text)))
     return " ".join(text.split())
 
 
