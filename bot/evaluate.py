@@ -1,0 +1,259 @@
+"""`rulebot eval`: lexical, dense and the shipped hybrid search side by side on a gold question set.
+
+Every question is asked to each system once (model and index loaded once); hits are judged with
+`retrieval.gold.covered`. Recall, MRR and nDCG rank the hits whether or not the system abstained,
+so ranking and abstention are measured separately. FLOORS is the regression guard the test
+suite holds the shipped system to.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from retrieval import gold
+from retrieval import metrics as m
+from retrieval import settings
+from retrieval.search import MODES
+from retrieval.types import Hit
+
+SYSTEMS = ("lexical", "dense", "hybrid")  # the order of every table; the last one is shipped
+SHIPPED = "hybrid"
+DEPTH = 10  # hits judged per question: MRR@10, nDCG@10
+KS = (1, 3, 5)
+SHOWN = 1 + 2  # the bot shows its best clause and up to two more: a failure is "not in the top 3"
+DEFAULT_GOLD = settings.REPO / "data" / "gold" / "questions.jsonl"
+REPORTS = settings.REPO / "reports"
+
+# Regression guard for the shipped system on the default gold set, split test: metric → (op, bound).
+# The lead sets these to the measured values minus a small margin; metrics are deterministic.
+FLOORS: dict[str, tuple[str, float]] = {
+    "recall@3": (">=", 0.80),
+    "mrr@10": (">=", 0.70),
+    "offtopic_abstained": (">=", 0.70),
+    "wrong_abstained": ("<=", 0.15),
+}
+SIGNALS = ("best_cosine", "coverage", "best_lexical")
+GROUPS = ("all", "with diacritics", "without diacritics")
+RANKING = tuple(f"recall@{k}" for k in KS) + ("mrr@10", "ndcg@10")
+
+
+@dataclass(frozen=True)
+class Case:
+    """A question as the runner sees it; `n_relevant` is the number of distinct targets (nDCG)."""
+
+    id: str
+    question: str
+    answerable: bool
+    diacritics: bool
+    n_relevant: int
+    expected: tuple[str, ...] = ()  # what a relevant hit looks like, for the failure list
+    record: object = None  # the gold question (or benchmark row) the case came from
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case: Case
+    system: str
+    hits: list[Hit]
+    judged: list[frozenset]  # per hit: the targets it is relevant to
+    abstained: bool
+    signals: dict[str, float]  # what abstention is decided on (best cosine, coverage…), for the report
+    seconds: float
+
+    @property
+    def rank(self) -> int | None:
+        return m.first_relevant_rank(self.judged)
+
+
+@dataclass
+class Evaluation:
+    systems: tuple[str, ...]
+    outcomes: dict[str, list[Outcome]]  # system → one outcome per case, in case order
+    info: dict = field(default_factory=dict)  # what was evaluated, for the report header
+
+    def summary(self, system: str) -> dict:
+        return summarise(self.outcomes[system])
+
+
+Search = Callable[[str, str], object]  # (question, mode) → retrieval.search.Result
+Judge = Callable[[Case, list[Hit]], list[frozenset]]
+
+
+def run_systems(search: Search, cases: Sequence[Case], judge: Judge, systems: Sequence[str] = SYSTEMS,
+        progress: Callable[[str], None] | None = None) -> dict[str, list[Outcome]]:
+    """Ask every case to every system. Untimed warm-up queries (one typed with diacritics, one
+    without) keep one-off set-up such as loading the accent restorer out of the latency."""
+    out: dict[str, list[Outcome]] = {}
+    warm = {c.diacritics: c.question for c in reversed(cases)}.values()
+    for system in systems:
+        if system not in MODES:
+            raise ValueError(f"unknown system '{system}'")
+        for question in warm:
+            search(question, system)
+        rows = []
+        t_all = time.perf_counter()
+        for case in cases:
+            t0 = time.perf_counter()
+            result = search(case.question, system)
+            dt = time.perf_counter() - t0
+            rows.append(Outcome(case, system, list(result.hits), judge(case, list(result.hits)),
+                                bool(result.abstained), signals(result), dt))
+        out[system] = rows
+        if progress:
+            progress(f"{system}: {len(cases)} questions in {time.perf_counter() - t_all:.1f} s")
+    return out
+
+
+def signals(result) -> dict[str, float]:
+    """The Result's confidence figures, whichever the current search exposes."""
+    return {name: float(getattr(result, name)) for name in SIGNALS if hasattr(result, name)}
+
+
+def summarise(outcomes: Sequence[Outcome]) -> dict:
+    """Ranking metrics per group of answerable questions, abstention shares and latency."""
+    answerable = [o for o in outcomes if o.case.answerable]
+    offtopic = [o for o in outcomes if not o.case.answerable]
+    groups = {
+        "all": answerable,
+        "with diacritics": [o for o in answerable if o.case.diacritics],
+        "without diacritics": [o for o in answerable if not o.case.diacritics],
+    }
+    ranking = {name: ranking_metrics(rows) for name, rows in groups.items()}
+    secs = [o.seconds for o in outcomes]
+    return {
+        **ranking["all"],
+        "groups": ranking,
+        "n_answerable": len(answerable),
+        "n_offtopic": len(offtopic),
+        "offtopic_abstained": m.share([o.abstained for o in offtopic]) if offtopic else None,
+        "wrong_abstained": m.share([o.abstained for o in answerable]),
+        "latency_ms": 1000 * m.mean(secs),
+        "latency_p95_ms": 1000 * _quantile(secs, 0.95),
+        "recall_curve": [m.mean([m.hit_at(o.judged, k) for o in answerable]) for k in range(1, DEPTH + 1)],
+    }
+
+
+def ranking_metrics(rows: Sequence[Outcome]) -> dict:
+    out = {"n": len(rows)}
+    for k in KS:
+        out[f"recall@{k}"] = m.mean([m.hit_at(o.judged, k) for o in rows])
+    out["mrr@10"] = m.mean([m.reciprocal_rank(o.judged, DEPTH) for o in rows])
+    out["ndcg@10"] = m.mean([m.ndcg(o.judged, o.case.n_relevant, DEPTH) for o in rows])
+    return out
+
+
+def check_floors(summary: dict, floors: dict[str, tuple[str, float]] = FLOORS) -> list[str]:
+    """The floors the summary breaks, as readable lines (empty: all held)."""
+    broken = []
+    for metric, (op, bound) in floors.items():
+        value = summary.get(metric)
+        ok = value is not None and (value >= bound if op == ">=" else value <= bound)
+        if not ok:
+            broken.append(f"{metric} = {value if value is None else round(value, 3)}, needs {op} {bound}")
+    return broken
+
+
+def failed(o: Outcome) -> bool:
+    """What a resident would call a failure: no relevant clause among those shown, or the bot
+    refusing an answerable question, or answering an off-topic one."""
+    if not o.case.answerable:
+        return not o.abstained
+    return o.abstained or o.rank is None or o.rank > SHOWN
+
+
+def machine_note() -> str:
+    """Latency depends on what else the machine is doing; say so next to the numbers."""
+    try:
+        load = f", load average {os.getloadavg()[0]:.1f} when the questions started"
+    except OSError:
+        load = ""
+    return f"{os.cpu_count()} CPU cores{load}"
+
+
+def _quantile(xs: Sequence[float], q: float) -> float:
+    if len(xs) < 2:
+        return xs[0] if xs else 0.0
+    return statistics.quantiles(xs, n=100, method="inclusive")[round(q * 100) - 1]
+
+
+# --- the gold set ---------------------------------------------------------------------------
+
+def gold_cases(questions: Sequence[gold.GoldQuestion]) -> list[Case]:
+    return [Case(q.id, q.question, q.answerable, q.diacritics, len(q.evidence),
+                 tuple(f"{ev.source_id}: “{ev.span}”" for ev in q.evidence), q) for q in questions]
+
+
+def judge_gold(case: Case, hits: list[Hit]) -> list[frozenset]:
+    return [gold.covered(h.chunk, case.record.evidence) for h in hits]
+
+
+def evaluate_gold(engine, questions: Sequence[gold.GoldQuestion], systems: Sequence[str] = SYSTEMS,
+                  progress: Callable[[str], None] | None = None) -> Evaluation:
+    """Run the gold questions through each system of a loaded Engine (the test suite calls this)."""
+    cases = gold_cases(questions)
+    machine = machine_note()
+    outcomes = run_systems(lambda q, mode: engine.search(q, k=DEPTH, mode=mode), cases, judge_gold,
+                           systems, progress)
+    chunks = engine.index.chunks
+    unreachable = {q.id: gold.unreachable(q.evidence, chunks) for q in questions if q.answerable}
+    missing = sorted({ev.source_id for q in questions for ev in q.evidence} - set(engine.index.sources))
+    return Evaluation(tuple(systems), outcomes, {
+        "unreachable": {k: v for k, v in unreachable.items() if v},
+        "missing_sources": missing,
+        "model": engine.index.manifest.get("model", ""),
+        "documents": len(engine.index.sources),
+        "chunks": len(chunks),
+        "machine": machine,
+    })
+
+
+# --- command line ---------------------------------------------------------------------------
+
+def configure(p) -> None:
+    p.add_argument("--gold", default=str(DEFAULT_GOLD), help="gold questions, JSON lines "
+                   "(default: data/gold/questions.jsonl)")
+    p.add_argument("--split", choices=gold.SPLITS, default="test", help="which questions (default: test)")
+    p.add_argument("--index", help="index directory (default: $RULEBOT_INDEX or var/index)")
+    p.add_argument("--model", help="embedding model name or path (default: the converted e5-small)")
+    p.add_argument("--out", help="Markdown report; the PNG goes beside it "
+                   "(default: reports/eval-<split>.md, or eval-<gold name>-<split>.md for another gold file)")
+    p.add_argument("--check", action="store_true", help="exit 1 when the shipped system is below FLOORS")
+
+
+def run(args) -> int:
+    from bot import eval_report
+    from retrieval.engine import Engine
+
+    questions = gold.load(args.gold, args.split)
+    engine = Engine.load(args.index, args.model)
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    log(f"{len(questions)} questions × {len(SYSTEMS)} systems …")
+    ev = evaluate_gold(engine, questions, progress=log)
+    gold_path = Path(args.gold).resolve()
+    default = gold_path == DEFAULT_GOLD.resolve()
+    ev.info.update(gold=_shown_path(gold_path), split=args.split, index=_shown_path(engine.index.path),
+                   floors=FLOORS if default and args.split == "test" else None)
+    out = Path(args.out) if args.out else REPORTS / (
+        f"eval-{args.split}.md" if default else f"eval-{gold_path.stem}-{args.split}.md")
+    md, png = eval_report.write(ev, out, title="Retrieval evaluation on the gold questions")
+    print(eval_report.console_summary(ev))
+    print(f"\nReport: {md}\nPlot:   {png}")
+    broken = check_floors(ev.summary(SHIPPED))
+    if broken and args.check:
+        print("Below the floors: " + "; ".join(broken), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _shown_path(p: Path) -> str:
+    p = Path(p).resolve()
+    try:
+        return str(p.relative_to(settings.REPO))
+    except ValueError:
+        return str(p)
+

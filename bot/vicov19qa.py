@@ -1,0 +1,282 @@
+"""`rulebot vicov19qa`: an external check on retrieval with UIT-ViCoV19QA, outside the test suite.
+
+The 4,000 train+validation answers become passages (identical answer texts merged into one, so
+relevance is by answer text), the 500 validation questions are asked, and a question is found when
+a chunk of its own answer is retrieved. Long answers are cut into several chunks; hits are counted
+per document (first chunk of each answer, in rank order). The data is research-only: the corpus
+and its index live under var/ (gitignored), only the report is committed.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from bot import evaluate as ev_
+from retrieval import settings
+from retrieval.gold import normalise
+from retrieval.text import has_diacritics
+from retrieval.types import Hit
+
+DEFAULT_DATA = settings.REPO.parent / "shared" / "bench" / "vicov19qa"
+WORK = settings.REPO / "var" / "vicov19qa"
+FILES = {"train": "UIT-ViCoV19QA_train.csv", "val": "UIT-ViCoV19QA_val.csv"}
+# Every passage gets the same neutral title: the dense side reads it before a chunk without a
+# heading, and a per-answer title (the question, say) would leak the answer key.
+TITLE = "Hỏi đáp về COVID-19"
+FETCH = 40  # chunks fetched per question, collapsed to the top DEPTH answers
+
+
+@dataclass(frozen=True)
+class Pair:
+    id: str
+    question: str
+    answer: str
+    split: str
+
+
+def read_pairs(path: Path, split: str) -> list[Pair]:
+    """`id|Question|Answer_1`, answers may span lines inside quotes."""
+    from retrieval.corpus import CorpusError
+
+    if not Path(path).is_file():
+        raise CorpusError(f"ViCoV19QA file not found: {path} (give the folder with --data)")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="|"))
+    if not rows or not {"id", "Question", "Answer_1"} <= set(rows[0]):
+        raise CorpusError(f"{path}: expected the columns id|Question|Answer_1")
+    return [Pair(str(r["id"]).strip(), (r["Question"] or "").strip(), (r["Answer_1"] or "").strip(), split)
+            for r in rows]
+
+
+def passages(pairs: list[Pair]) -> tuple[list[dict], dict[str, str]]:
+    """One passage per distinct answer text (first id wins) and, for each pair, its passage id."""
+    by_text: dict[str, str] = {}
+    docs, passage_of = [], {}
+    for p in pairs:
+        if not p.answer:
+            continue
+        key = normalise(p.answer)
+        if key not in by_text:
+            by_text[key] = p.id
+            docs.append({"id": p.id, "title": TITLE, "text": p.answer})
+        passage_of[p.id] = by_text[key]
+    return docs, passage_of
+
+
+class ProgressEmbedder:
+    """Wraps an Embedder to print progress while an index is built: passages are embedded in
+    length-sorted slices (less padding per batch) and put back in their order."""
+
+    def __init__(self, inner, log, step: int = 512):
+        self.inner, self.log, self.step = inner, log, step
+        self.name, self.dim = inner.name, inner.dim
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.inner.queries(texts)
+
+    def passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        t0 = time.perf_counter()
+        for s in range(0, len(order), self.step):
+            idx = order[s:s + self.step]
+            out[idx] = self.inner.passages([texts[i] for i in idx], batch_size)
+            done, dt = s + len(idx), time.perf_counter() - t0
+            self.log(f"  embedded {done}/{len(texts)} chunks, {done / dt:.1f}/s, "
+                     f"about {(len(texts) - done) * dt / done:.0f} s left")
+        return out
+
+
+def ensure_index(docs: list[dict], work: Path, embedder, reuse: bool, log) -> tuple[dict, bool]:
+    """Write the JSONL corpus and build its index. With `reuse`, an index of exactly this corpus
+    and model is kept; the manifest cannot tell whether chunking changed since, so it is opt-in."""
+    from retrieval.corpus import checksum, load_jsonl
+    from retrieval.index import build
+
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = work / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs), encoding="utf-8")
+    loaded = load_jsonl(corpus)
+    index_dir = work / "index"
+    try:
+        old = json.loads((index_dir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        old = {}
+    if reuse and old.get("corpus_checksum") == checksum(loaded) and old.get("model") == embedder.name:
+        log(f"Reusing the index at {index_dir} (built {old.get('built_at')})")
+        return old, True
+    log(f"Indexing {len(loaded)} passages → {index_dir} (chunking, embedding, BM25, accents) …")
+    return build(loaded, ProgressEmbedder(embedder, log), index_dir, corpus_name=str(corpus)), False
+
+
+def collapse(hits: list[Hit], depth: int) -> list[Hit]:
+    """Chunk hits → answer hits: the first (best) chunk of each answer, ranks renumbered."""
+    seen, out = set(), []
+    for h in hits:
+        if h.chunk.source_id not in seen:
+            seen.add(h.chunk.source_id)
+            out.append(Hit(h.chunk, h.score, len(out) + 1))
+            if len(out) == depth:
+                break
+    return out
+
+
+def evaluate(engine, pairs: list[Pair], passage_of: dict[str, str], texts: dict[str, str],
+             progress=None) -> ev_.Evaluation:
+    cases = [ev_.Case(p.id, p.question, True, has_diacritics(p.question), 1,
+                      (f"{passage_of[p.id]}: “{texts[passage_of[p.id]]}”",), p)
+             for p in pairs if p.question and p.id in passage_of]
+
+    def search(question: str, mode: str):
+        r = engine.search(question, k=FETCH, mode=mode)
+        return replace(r, hits=collapse(r.hits, ev_.DEPTH))
+
+    def judge(case: ev_.Case, hits: list[Hit]) -> list[frozenset]:
+        target = passage_of[case.id]
+        return [frozenset({0}) if h.chunk.source_id == target else frozenset() for h in hits]
+
+    machine = ev_.machine_note()
+    outcomes = ev_.run_systems(search, cases, judge, ev_.SYSTEMS, progress)
+    indexed = {c.source_id for c in engine.index.chunks}
+    return ev_.Evaluation(tuple(ev_.SYSTEMS), outcomes, {
+        "unindexed": sorted({passage_of[c.id] for c in cases} - indexed),
+        "skipped": sum(1 for p in pairs if not p.question or p.id not in passage_of),
+        "model": engine.index.manifest.get("model", ""),
+        "chunks": len(engine.index.chunks),
+        "machine": machine,
+    })
+
+
+# --- command line ---------------------------------------------------------------------------
+
+def configure(p) -> None:
+    p.add_argument("--data", default=str(DEFAULT_DATA), help="folder with UIT-ViCoV19QA_train.csv and "
+                   "UIT-ViCoV19QA_val.csv (default: ../shared/bench/vicov19qa)")
+    p.add_argument("--out", default=str(ev_.REPORTS / "vicov19qa.md"), help="Markdown report; the PNG "
+                   "goes beside it (default: reports/vicov19qa.md)")
+    p.add_argument("--work", default=str(WORK), help="where the corpus and index are built "
+                   "(default: var/vicov19qa, not committed)")
+    p.add_argument("--model", help="embedding model name or path (default: the converted e5-small)")
+    p.add_argument("--reuse-index", action="store_true", help="keep an index already built from the same "
+                   "answers and model (only when chunking and indexing code did not change since)")
+
+
+def run(args) -> int:
+    from bot import eval_report
+    from retrieval.embedding import Embedder
+    from retrieval.engine import Engine
+    from retrieval.index import load
+    from retrieval.search import Retriever
+
+    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    data = Path(args.data)
+    train, val = (read_pairs(data / FILES[s], s) for s in ("train", "val"))
+    docs, passage_of = passages(train + val)
+    log(f"{len(train) + len(val)} answers → {len(docs)} distinct passages; {len(val)} validation questions")
+    embedder = Embedder(settings.model_setting(args.model))
+    built, reused = ensure_index(docs, Path(args.work), embedder, args.reuse_index, log)
+    index = load(Path(args.work) / "index", model=embedder.name)
+    engine = Engine(index, Retriever(index, embedder))
+    log(f"Asking {len(val)} questions × {len(ev_.SYSTEMS)} systems …")
+    ev = evaluate(engine, val, passage_of, {d["id"]: d["text"] for d in docs}, progress=log)
+    ev.info.update(answers=len(train) + len(val), passages=len(docs), questions=len(val), reused=reused,
+                   build_seconds=built.get("build_seconds"), embed_seconds=built.get("embed_seconds"),
+                   built_at=built.get("built_at"), data=str(data))
+    md, png = write_report(ev, Path(args.out))
+    print(eval_report.ranking_table(ev, groups(ev)) + "\n\n" + eval_report.abstention_table(ev))
+    print("\n" + indexing_line(ev))
+    print(f"\nReport: {md}\nPlot:   {png}")
+    return 0
+
+
+def groups(ev: ev_.Evaluation) -> list[str]:
+    """"all", plus the diacritics groups only when questions differ in that (the validation
+    questions are all typed with diacritics, which would just repeat "all")."""
+    s = ev.summary(ev.systems[0])["groups"]
+    return ["all"] + [g for g in ev_.GROUPS[1:] if 0 < s[g]["n"] < s["all"]["n"]]
+
+
+def _typed(ev: ev_.Evaluation) -> str:
+    n = ev.summary(ev.systems[0])["groups"]["without diacritics"]["n"]
+    return f"{n} of them typed without diacritics"
+
+
+def indexing_line(ev: ev_.Evaluation) -> str:
+    i = ev.info
+    secs, emb = i.get("build_seconds") or 0, i.get("embed_seconds") or 0
+    rate = i["passages"] / secs if secs else 0
+    note = f" (index reused; timings from its build at {i.get('built_at')})" if i.get("reused") else ""
+    return (f"Indexing: {i['passages']} passages → {i['chunks']} chunks in {secs:.1f} s "
+            f"({rate:.1f} passages/s, {i['chunks'] / secs if secs else 0:.1f} chunks/s; "
+            f"embedding {emb:.1f} s of it){note}")
+
+
+LENGTHS = ((0, 60, "under 60"), (60, 150, "60–149"), (150, 10**9, "150 or more"))
+
+
+def length_table(ev: ev_.Evaluation) -> str:
+    """Recall@3 by question length: long, story-like questions are the hard ones."""
+    from retrieval.metrics import hit_at, mean
+
+    head = "| question length (chars) | n | " + " | ".join(ev.systems) + " |"
+    lines = [head, "|---|--:|" + "--:|" * len(ev.systems)]
+    for lo, hi, label in LENGTHS:
+        cells = []
+        for system in ev.systems:
+            rows = [o for o in ev.outcomes[system] if lo <= len(o.case.question) < hi]
+            cells.append(f"{mean([hit_at(o.judged, 3) for o in rows]):.3f}")
+        lines.append(f"| {label} | {len(rows)} | " + " | ".join(cells) + " |")
+    return "Recall@3 by question length:\n\n" + "\n".join(lines)
+
+
+def failure_ids(ev: ev_.Evaluation) -> str:
+    rows = ev.outcomes[ev_.SHIPPED]
+    missed = [o for o in rows if ev_.failed(o)]
+    dense = {o.case.id: o.rank for o in ev.outcomes["dense"]} if "dense" in ev.outcomes else {}
+    found_by_dense = [o.case.id for o in missed if (dense.get(o.case.id) or 99) <= ev_.SHOWN]
+    return (f"{len(missed)} of {len(rows)} questions have no relevant answer in the shipped system's top "
+            f"{ev_.SHOWN}; dense alone has it there for {len(found_by_dense)} of them "
+            f"({', '.join(found_by_dense[:40])}{' …' if len(found_by_dense) > 40 else ''}).")
+
+
+def write_report(ev: ev_.Evaluation, out: Path) -> tuple[Path, Path]:
+    from datetime import date
+
+    from bot import eval_report
+
+    g = groups(ev)
+    png = eval_report.plot(ev, out.with_suffix(".png"), "UIT-ViCoV19QA validation, answers as passages", g)
+    i = ev.info
+    missing = i.get("unindexed") or []
+    parts = [
+        "# External benchmark: UIT-ViCoV19QA", "",
+        f"{i['answers']} answers (train + validation) indexed as {i['passages']} passages (identical answer "
+        f"texts merged, so relevance is by answer text), {i['chunks']} chunks; {i['questions']} validation "
+        f"questions asked ({i.get('skipped', 0)} skipped: empty question), "
+        f"{_typed(ev)}. Model "
+        f"`{Path(str(i.get('model'))).name}`. Generated {date.today().isoformat()} by `rulebot vicov19qa`.", "",
+        "A question's relevant passage is its own answer. Long answers are split into several chunks; hits "
+        f"are counted per answer: the top {FETCH} chunks are collapsed to answers in rank order (first "
+        f"chunk of each) and the top {ev_.DEPTH} answers are judged. "
+        + eval_report.RANKING_NOTE.format(depth=ev_.DEPTH), "",
+        "There are no off-topic questions here, so only wrong abstention is measured; the abstention "
+        "threshold was tuned for the Hanoi rules, not for this collection.", "",
+        "## Ranking", "", eval_report.ranking_table(ev, g), "", f"![Recall@k]({png.name})", "",
+        "## Abstention and latency", "", eval_report.abstention_table(ev), "",
+        "## Indexing", "", indexing_line(ev) + ".", "",
+    ]
+    if missing:
+        parts += [f"{len(missing)} answer(s) produced no chunk and cannot be found: {', '.join(missing)}.", ""]
+    parts += ["## Where it fails", "",
+              "The dataset is for research only, so this report quotes none of its text: failures are "
+              "given by id (look them up in the CSV files).", "",
+              length_table(ev), "", failure_ids(ev), ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(parts), encoding="utf-8")
+    return out, png

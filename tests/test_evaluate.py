@@ -1,0 +1,42 @@
+"""Regression guard: the shipped search must stay above FLOORS on the gold test split.
+
+Calls the evaluation directly with the session's model and index (no subprocess), so the whole
+run costs a few seconds of query embedding. Metrics are deterministic; to move a floor, edit
+bot/evaluate.py: FLOORS.
+"""
+import pytest
+
+from bot import eval_report
+from bot.evaluate import DEFAULT_GOLD, FLOORS, SHIPPED, SYSTEMS, check_floors, evaluate_gold
+from retrieval import gold
+
+
+@pytest.fixture(scope="module")
+def evaluation(engine):
+    ev = evaluate_gold(engine, gold.load(DEFAULT_GOLD, "test"))
+    ev.info.update(gold="data/gold/questions.jsonl", split="test", index="(test index)", floors=FLOORS)
+    return ev
+
+
+def test_the_shipped_system_stays_above_the_floors(evaluation):
+    s = evaluation.summary(SHIPPED)
+    measured = {k: round(s[k], 3) if s[k] is not None else None for k in FLOORS}
+    broken = check_floors(s)
+    assert not broken, "below the floors: " + "; ".join(broken) + f" (measured {measured})"
+
+
+def test_every_system_answers_every_question(evaluation):
+    n = len(gold.load(DEFAULT_GOLD, "test"))
+    assert evaluation.systems == SYSTEMS
+    assert all(len(evaluation.outcomes[s]) == n for s in SYSTEMS)
+    assert all(len(o.hits) <= 10 for s in SYSTEMS for o in evaluation.outcomes[s])
+
+
+def test_the_report_has_the_tables_plot_and_failures(evaluation, tmp_path):
+    md, png = eval_report.write(evaluation, tmp_path / "eval-test.md", "Retrieval evaluation")
+    text = md.read_text(encoding="utf-8")
+    n = evaluation.summary(SHIPPED)["n_answerable"]
+    for needle in (f"| all | {n} | lexical |", "| without diacritics |", "off-topic abstained",
+                   "![Recall@k](eval-test.png)", "## Regression floors", "## Failures", "mean latency"):
+        assert needle in text, needle
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
