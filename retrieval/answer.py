@@ -10,8 +10,7 @@ from .types import Answer, Citation, Hit
 
 MAX_QUESTION_CHARS = 1000
 MAX_QUOTE_CHARS = 400
-MORE = 2
-MORE_MIN_SCORE = 0.6  # fused score (0–1) a further clause needs to be shown
+MORE = 2  # further clauses shown, each only if it clears the abstention bar on its own
 
 
 class QuoteMismatch(AssertionError):
@@ -44,7 +43,7 @@ def build(index: Index, question: str, result: Result, as_of: date | None = None
     if result.abstained:
         return Answer(question, "no_match", as_of=as_of)
     top = result.hits[0]
-    chosen = [top] + [h for h in result.hits[1:] if h.score >= MORE_MIN_SCORE][:MORE]
+    chosen = [top] + [h for h in result.hits[1:] if h.confident][:MORE]
     citations = []
     for hit in chosen:
         try:

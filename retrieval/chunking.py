@@ -62,7 +62,11 @@ def paragraphs(text: str) -> list[Paragraph]:
             merged[-1] = Line(prev.start, line.end, text[prev.start:line.end])
         else:
             merged.append(line)
-    return [Paragraph(l.start, l.end, l.text, _is_heading(l.text)) for l in merged]
+    heads = [_is_heading(l.text) for l in merged]
+    # A heading heads something: a short line with no text under it (the last line, or one
+    # followed by another heading, such as a date line) is content, not a label.
+    heads = [h and i + 1 < len(heads) and not heads[i + 1] for i, h in enumerate(heads)]
+    return [Paragraph(l.start, l.end, l.text, h) for l, h in zip(merged, heads)]
 
 
 def _ends_sentence(s: str) -> bool:

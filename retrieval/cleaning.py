@@ -49,7 +49,7 @@ def clean(text: str) -> list[Line]:
     for i, line in enumerate(lines):
         if _is_caption(line.text) or _is_headline_strip(line.text):
             continue
-        if _is_attribution(lines, i) or (i == len(lines) - 1 and _is_byline(line.text)):
+        if _is_attribution(lines, i) or (0 < i == len(lines) - 1 and _is_byline(line.text)):
             continue
         kept.append(_strip_agency_prefix(line) if not kept else line)
     return kept

@@ -50,6 +50,7 @@ class Hit:
     chunk: Chunk
     score: float
     rank: int
+    confident: bool = True  # clears the abstention bar on its own (cosine + word coverage)
 
 
 @dataclass(frozen=True)

@@ -61,3 +61,10 @@ def test_one_unbroken_run_longer_than_a_clause_is_still_cut_into_exact_slices():
     chunks = chunk_document("z", text)
     assert all(text[c.start:c.end] == c.text and len(c.text) <= MAX_CHARS for c in chunks)
     assert chunks[0].text.startswith("Mở đầu.") and chunks[-1].text.endswith("x.")
+
+
+def test_a_short_line_with_nothing_under_it_is_content_not_a_heading():
+    assert [c.text for c in chunk_document("a", "Có")] == ["Có"]
+    doc = next(d for d in DOCS if d.source.id == "chi-thi-quan-uy-ba-dinh-2021-07-31")
+    first = chunk_document(doc.source.id, doc.text)[0]
+    assert first.text == "Ba Đình, ngày 31 tháng 7 năm 2021"
