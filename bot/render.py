@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from retrieval.types import Answer, Citation, Source
+from retrieval.types import Answer, Source
 
 DEFAULT_HOTLINE = "đường dây nóng của Bộ Y tế 1900 9095, hoặc UBND phường, xã nơi bạn ở"
 

@@ -66,10 +66,11 @@ class FloodLimiter:
 
 @dataclass
 class Exchange:
-    id: str | None  # None when flood-limited (nothing is answered then)
-    answer: Answer | None
+    id: str
+    answer: Answer | None  # None when flood-limited (nothing is answered then)
     started: float
     limited: bool = False
+    notify: bool = False  # limited, and the user has not been told yet in this window
 
 
 class Service:
@@ -77,6 +78,7 @@ class Service:
         self.engine = engine
         self.log = exchange_log
         self.limiter = limiter or FloodLimiter()
+        self._flood_noticed: dict[str, float] = {}
 
     async def ask(self, channel: str, user_id: object, text: str) -> Exchange:
         """Log the question, then answer it in a worker thread so other chats keep flowing."""
@@ -84,8 +86,9 @@ class Service:
         key = self.log.user_hash(channel, user_id)
         xid = self.log.question(channel, user_id, text)
         if not self.limiter.allow(key):
-            self.log.answered(xid, None, FLOOD_MESSAGE, 0.0, error="flood-limited")
-            return Exchange(xid, None, started, limited=True)
+            notify = self._notice_due(key)
+            self.log.answered(xid, None, FLOOD_MESSAGE if notify else "", 0.0, error="flood-limited")
+            return Exchange(xid, None, started, limited=True, notify=notify)
         try:
             answer = await asyncio.to_thread(self.engine.answer, text)
         except Exception:
@@ -95,10 +98,24 @@ class Service:
         return Exchange(xid, answer, started)
 
     def delivered(self, ex: Exchange, reply: str, ok: bool = True, error: str | None = None) -> None:
-        """Complete the log record once the channel has (or has not) sent the reply."""
+        """Complete the log record once the channel has (or has not) sent the reply. Never raises:
+        the reply is already out, and a failing log must not turn it into an error message."""
         if ex.limited:
             return
-        self.log.answered(ex.id, ex.answer, reply, _ms(ex.started), delivered=ok, error=error)
+        try:
+            self.log.answered(ex.id, ex.answer, reply, _ms(ex.started), delivered=ok, error=error)
+        except Exception:
+            log.exception("could not log the delivery of exchange %s", ex.id)
+
+    def _notice_due(self, key: str) -> bool:
+        """One flood notice per window, or a flooding user would be flooded back."""
+        now, window = time.monotonic(), self.limiter.window
+        if now - self._flood_noticed.get(key, -window) < window:
+            return False
+        if len(self._flood_noticed) > 10_000:
+            self._flood_noticed = {k: t for k, t in self._flood_noticed.items() if now - t < window}
+        self._flood_noticed[key] = now
+        return True
 
     def feedback(self, channel: str, user_id: object, xid: str, value: str) -> bool:
         return self.log.feedback(xid, channel, user_id, value)

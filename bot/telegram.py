@@ -13,7 +13,6 @@ import re
 import secrets
 import signal
 import sys
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -260,7 +259,6 @@ def split_html(items: list[render.Block]) -> list[str]:
 class TelegramChannel:
     def __init__(self, service: Service):
         self.service = service
-        self._flood_noticed: dict[str, float] = {}
 
     def install(self, app: Application) -> None:
         new = filters.UpdateType.MESSAGE  # edits of old messages are not new questions
@@ -341,7 +339,7 @@ class TelegramChannel:
         finally:
             typing.cancel()
         if ex.limited:
-            if self._notice_due(user_id):
+            if ex.notify:
                 await bot.send_message(chat_id, FLOOD_MESSAGE, reply_parameters=reply_to)
             return ex
         await self.send_answer(bot, chat_id, ex, reply_to=reply_to)
@@ -360,28 +358,10 @@ class TelegramChannel:
                     reply_parameters=reply_to if i == 0 else None,
                     link_preview_options=LinkPreviewOptions(is_disabled=True))
         except TelegramError as e:
-            self._delivered(ex, parts, ok=False, error=f"send failed: {type(e).__name__}: {e}")
+            self.service.delivered(ex, SEP.join(parts), ok=False, error=f"send failed: {type(e).__name__}: {e}")
             raise
-        self._delivered(ex, parts)
+        self.service.delivered(ex, SEP.join(parts))
         return parts
-
-    def _delivered(self, ex: Exchange, parts: list[str], ok: bool = True, error: str | None = None) -> None:
-        """The reply is already out: a failing log must not turn it into an error message."""
-        try:
-            self.service.delivered(ex, SEP.join(parts), ok=ok, error=error)
-        except Exception:
-            log.exception("could not log the delivery of exchange %s", ex.id)
-
-    def _notice_due(self, user_id: int) -> bool:
-        """One flood notice per window, or a flooding user would be flooded back."""
-        key = self.service.log.user_hash(CHANNEL, user_id)
-        now, window = time.monotonic(), self.service.limiter.window
-        if now - self._flood_noticed.get(key, -window) < window:
-            return False
-        if len(self._flood_noticed) > 10_000:
-            self._flood_noticed = {k: t for k, t in self._flood_noticed.items() if now - t < window}
-        self._flood_noticed[key] = now
-        return True
 
     # --- errors ---
 

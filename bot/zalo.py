@@ -18,7 +18,6 @@ import logging
 import os
 import re
 import signal
-import time
 import weakref
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -150,7 +149,6 @@ class ZaloBot:
         self.seen = Seen()
         self._tasks: set[asyncio.Task] = set()
         self._chats: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
-        self._flood_noticed: dict[str, float] = {}
         self._server = None
 
     async def setup(self) -> dict:
@@ -273,7 +271,7 @@ class ZaloBot:
             await self._say(chat_id, ERROR_MESSAGE)
             return
         if ex.limited:
-            if self._notice_due(user_id):
+            if ex.notify:
                 await self._say(chat_id, FLOOD_MESSAGE)
             return
         parts = messages(ex.answer, PLAIN, MAX_CHARS)
@@ -281,27 +279,9 @@ class ZaloBot:
             await self._send_all(chat_id, parts)
         except ZaloError as e:
             log.error("Zalo reply not delivered: %s", e)
-            self._delivered(ex, parts, ok=False, error=f"zalo-{e.code or 'unreachable'}")
+            self.service.delivered(ex, PLAIN.sep.join(parts), ok=False, error=f"zalo-{e.code or 'unreachable'}")
             return
-        self._delivered(ex, parts)
-
-    def _delivered(self, ex, parts: list[str], ok: bool = True, error: str | None = None) -> None:
-        """The reply is already out: a failing log must not turn it into an error message."""
-        try:
-            self.service.delivered(ex, PLAIN.sep.join(parts), ok=ok, error=error)
-        except Exception:
-            log.exception("could not log the delivery of exchange %s", ex.id)
-
-    def _notice_due(self, user_id) -> bool:
-        """One flood notice per window, or a flooding user would be flooded back."""
-        key = self.service.log.user_hash(CHANNEL, user_id)
-        now, window = time.monotonic(), self.service.limiter.window
-        if now - self._flood_noticed.get(key, -window) < window:
-            return False
-        if len(self._flood_noticed) > 10_000:
-            self._flood_noticed = {k: t for k, t in self._flood_noticed.items() if now - t < window}
-        self._flood_noticed[key] = now
-        return True
+        self.service.delivered(ex, PLAIN.sep.join(parts))
 
     # --- sending ----------------------------------------------------------------------------
 

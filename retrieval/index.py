@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import faiss
-import numpy as np
 import sqlite_utils
 
 from .chunking import MAX_CHARS, chunk_document
