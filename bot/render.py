@@ -158,11 +158,12 @@ def _hard_wrap(text: str, renderer, kind: str, limit: int) -> list[str]:
             line = f"{line} {word}" if line else word
     if line:
         out.append(line)
-    # escaping can lengthen text (& → &amp;); shrink any piece that still overflows
-    fixed = []
-    for p in out:
-        while len(renderer.block(Block(kind, p))) > limit and len(p) > 1:
-            fixed.append(p[: len(p) // 2])
-            p = p[len(p) // 2:]
-        fixed.append(p)
+    # escaping can lengthen text (& → &amp;): halve any piece that still overflows
+    fixed, pending = [], list(reversed(out))
+    while pending:
+        p = pending.pop()
+        if len(renderer.block(Block(kind, p))) > limit and len(p) > 1:
+            pending += [p[len(p) // 2:], p[: len(p) // 2]]
+        else:
+            fixed.append(p)
     return fixed
