@@ -53,6 +53,7 @@ class Retriever:
         self.embedder = embedder
         self.tuning = tuning
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
+        self._vectors = index.dense.reconstruct_n(0, index.dense.ntotal)  # exact cosines for fusion
         self._words = [set(words(fold(c.text))) for c in index.chunks]
         df = Counter(w for ws in self._words for w in ws)
         n = len(index.chunks)
@@ -71,31 +72,31 @@ class Retriever:
         allowed = np.ones(n, dtype=bool) if as_of is None else self._dates <= as_of.toordinal()
 
         lex = self.index.lexical.scores(q.text) if mode != "dense" else np.zeros(n, np.float32)
+        cos = np.zeros(n, dtype=np.float32)
+        vec = None
         if mode != "lexical":
-            vec = self.embedder.queries([q.dense_text])
-            cos = np.full(n, -1.0, dtype=np.float32)
+            vec = self.embedder.queries([q.dense_text])[0]
+            cos = np.full(n, -np.inf, dtype=np.float32)  # filled for FAISS's nearest chunks only
             m = min(n, max(self.tuning.candidates * 4, k * 4))
-            sims, ids = self.index.dense.search(vec.astype(np.float32), m)
+            sims, ids = self.index.dense.search(vec[None, :].astype(np.float32), m)
             ok = ids[0] >= 0
             cos[ids[0][ok]] = sims[0][ok]
-        else:
-            cos = np.zeros(n, dtype=np.float32)
-
-        cos = np.where(allowed, cos, -1.0)
-        lex = np.where(allowed, lex, 0.0)
+        cos = np.where(allowed, cos, -np.inf)
+        lex = np.where(allowed, lex, -np.inf)
         if mode == "dense":
             fused = cos
         elif mode == "lexical":
             fused = lex
         else:
-            fused = self._fuse(cos, lex)
-        ranked = (i for i in np.argsort(-fused, kind="stable") if allowed[i] and (mode != "lexical" or lex[i] > 0))
+            fused = self._fuse(cos, lex, vec)
+        ranked = (i for i in np.argsort(-fused, kind="stable")
+                  if np.isfinite(fused[i]) and (mode != "lexical" or lex[i] > 0))
         order = self._distinct(ranked, k)
         covers = [self.coverage(q.text, i) for i in order]
         hits = [Hit(self.index.chunks[i], float(fused[i]), r + 1,
                     not self._abstain(mode, True, float(cos[i]), covers[r])) for r, i in enumerate(order)]
         best_cos = float(cos[order[0]]) if order else -1.0
-        best_lex = float(lex.max()) if n else 0.0
+        best_lex = float(lex[allowed].max()) if allowed.any() else 0.0
         cover = covers[0] if order else 0.0
         return Result(q, hits, best_cos, best_lex, cover, not hits or not hits[0].confident)
 
@@ -118,10 +119,15 @@ class Retriever:
                     break
         return taken
 
-    def _fuse(self, cos: np.ndarray, lex: np.ndarray) -> np.ndarray:
+    def _fuse(self, cos: np.ndarray, lex: np.ndarray, vec: np.ndarray) -> np.ndarray:
         c = self.tuning.candidates
         cand = np.union1d(np.argsort(-cos)[:c], np.argsort(-lex)[:c])
+        cand = cand[np.isfinite(lex[cand])]  # only chunks in force on the day asked about
+        unscored = cand[np.isneginf(cos[cand])]  # lexical candidates beyond FAISS's nearest
+        cos[unscored] = self._vectors[unscored] @ vec  # in place: the caller reads them too
         fused = np.full(cos.shape, -np.inf, dtype=np.float32)
+        if not cand.size:
+            return fused
         fused[cand] = (self.tuning.dense_weight * _standardise(cos[cand])
                        + (1 - self.tuning.dense_weight) * _standardise(lex[cand]))
         return fused
