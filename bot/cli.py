@@ -179,9 +179,9 @@ def cmd_ask(args) -> int:
 
     answer = _engine(args).answer(" ".join(args.question), as_of=args.as_of)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), flush=True)
     else:
-        print(render(answer))
+        print(render(answer), flush=True)
     return 0 if answer.status != "invalid" else 1
 
 
