@@ -75,18 +75,8 @@ def parser() -> argparse.ArgumentParser:
     for name, (module, help_) in PLUGINS.items():
         p = sub.add_parser(name, help=help_)
         p.set_defaults(plugin=module)
-        try:
-            importlib.import_module(module).configure(p)
-        except ModuleNotFoundError as e:
-            if e.name != module:
-                raise
-            p.set_defaults(func=lambda a, m=module: _missing(m))
+        importlib.import_module(module).configure(p)
     return ap
-
-
-def _missing(module: str) -> int:
-    print(f"rulebot: {module} is not available in this version.", file=sys.stderr)
-    return 2
 
 
 def main(argv: list[str] | None = None) -> int:

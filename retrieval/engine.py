@@ -1,6 +1,7 @@
 """The one entry point channels use: load once, then answer questions."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,8 +27,7 @@ class Engine:
         path = settings.index_dir(str(index_dir) if index_dir else None)
         model = settings.model_setting(model)
         expected = None
-        probe = load_manifest_checksum(path)
-        if probe == "manifest":
+        if _built_from(path) == "manifest":  # the default corpus: refuse a stale index
             expected = checksum(load_manifest(settings.DEFAULT_MANIFEST))
         index = load(path, model=model, expected_checksum=expected)
         return cls(index, Retriever(index, Embedder(model), tuning))
@@ -47,10 +47,8 @@ class Engine:
         return answering.build(self.index, question, result, as_of=as_of)
 
 
-def load_manifest_checksum(path: Path) -> str | None:
-    """Which corpus an index claims to be built from ("manifest" for data/sources.toml)."""
-    import json
-
+def _built_from(path: Path) -> str | None:
+    """Which corpus an index says it was built from ("manifest" for data/sources.toml)."""
     try:
         return json.loads((Path(path) / "manifest.json").read_text()).get("corpus")
     except (OSError, ValueError):
