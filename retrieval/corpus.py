@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from .jsonlines import objects
 from .types import Source
 
 
@@ -63,32 +64,20 @@ def load_manifest(path: Path) -> list[Document]:
 def load_jsonl(path: Path) -> list[Document]:
     """A collection given as JSON lines `{"id", "title", "text", "date"?}` (benchmarks)."""
     path = Path(path)
-    if not path.is_file():
-        raise CorpusError(f"Corpus file not found: {path}")
     docs, seen = [], set()
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"{where}: not valid JSON ({e.msg})") from None
-            if not isinstance(rec, dict):
-                raise CorpusError(f"{where}: expected a JSON object")
-            for key in ("id", "title", "text"):
-                if not isinstance(rec.get(key), (str, int)) or str(rec.get(key)).strip() == "":
-                    raise CorpusError(f"{where}: missing '{key}'")
-            sid = str(rec["id"])
-            if sid in seen:
-                raise CorpusError(f"{where}: duplicate id '{sid}'")
-            seen.add(sid)
-            when = _parse_date(rec["date"], where) if rec.get("date") else None
-            source = Source(id=sid, title=str(rec["title"]), kind=str(rec.get("kind", "")),
-                            issuer=str(rec.get("issuer", "")), date=when, place=str(rec.get("place", "")),
-                            number=rec.get("number"), path=f"{path.name}#{sid}")
-            docs.append(Document(source, str(rec["text"])))
+    for where, rec in objects(path, CorpusError, "Corpus file"):
+        for key in ("id", "title", "text"):
+            if not isinstance(rec.get(key), (str, int)) or str(rec.get(key)).strip() == "":
+                raise CorpusError(f"{where}: missing '{key}'")
+        sid = str(rec["id"])
+        if sid in seen:
+            raise CorpusError(f"{where}: duplicate id '{sid}'")
+        seen.add(sid)
+        when = _parse_date(rec["date"], where) if rec.get("date") else None
+        source = Source(id=sid, title=str(rec["title"]), kind=str(rec.get("kind", "")),
+                        issuer=str(rec.get("issuer", "")), date=when, place=str(rec.get("place", "")),
+                        number=rec.get("number"), path=f"{path.name}#{sid}")
+        docs.append(Document(source, str(rec["text"])))
     if not docs:
         raise CorpusError(f"{path}: no documents")
     return docs

@@ -8,11 +8,11 @@ does a long clause around a short span.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from .corpus import CorpusError
+from .jsonlines import objects
 from .text import has_diacritics, nfc
 from .types import Chunk
 
@@ -50,31 +50,20 @@ def load(path: str | Path, split: str = "all") -> list[GoldQuestion]:
     if split not in SPLITS:
         raise GoldError(f"split must be one of {', '.join(SPLITS)}, not '{split}'")
     path = Path(path)
-    if not path.is_file():
-        raise GoldError(f"Gold file not found: {path}")
     out, seen = [], set()
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            q = _parse(line, f"{path}:{n}")
-            if q.id in seen:
-                raise GoldError(f"{path}:{n}: duplicate id '{q.id}'")
-            seen.add(q.id)
-            if split == "all" or q.split == split:
-                out.append(q)
+    for where, rec in objects(path, GoldError, "Gold file"):
+        q = _parse(rec, where)
+        if q.id in seen:
+            raise GoldError(f"{where}: duplicate id '{q.id}'")
+        seen.add(q.id)
+        if split == "all" or q.split == split:
+            out.append(q)
     if not out:
         raise GoldError(f"{path}: no questions in split '{split}'")
     return out
 
 
-def _parse(line: str, where: str) -> GoldQuestion:
-    try:
-        rec = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise GoldError(f"{where}: not valid JSON ({e.msg})") from None
-    if not isinstance(rec, dict):
-        raise GoldError(f"{where}: expected a JSON object")
+def _parse(rec: dict, where: str) -> GoldQuestion:
     for key in ("id", "question"):
         if not isinstance(rec.get(key), str) or not rec[key].strip():
             raise GoldError(f"{where}: missing '{key}'")
