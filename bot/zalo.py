@@ -151,9 +151,9 @@ class ZaloBot:
         self._chats: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._server = None
 
-    async def setup(self) -> dict:
+    async def setup(self, me: dict | None = None) -> dict:
         """getMe checks the token before anything else, and gives the names groups call us by."""
-        me = await self.api.call("getMe")
+        me = await self.api.call("getMe") if me is None else me
         if not isinstance(me, dict):
             raise ZaloError("getMe", None, "malformed answer")
         self.names = [n for n in (me.get("display_name"), me.get("account_name")) if isinstance(n, str) and n]
@@ -407,34 +407,40 @@ def settings(args, env=os.environ) -> Settings:
 def run(args) -> int:
     cfg = settings(args)  # before loading anything heavy: a bad setting fails at once
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from retrieval.engine import Engine
 
-    from .exchange_log import ExchangeLog
+    def make_service() -> Service:
+        from retrieval.engine import Engine
 
-    service = Service(Engine.load(args.index, args.model), ExchangeLog(log_path(args.log)))
-    asyncio.run(_main(cfg, service, args))
+        from .exchange_log import ExchangeLog
+
+        return Service(Engine.load(args.index, args.model), ExchangeLog(log_path(args.log)))
+
+    asyncio.run(_main(cfg, make_service, args))
     return 0
 
 
-async def _main(cfg: Settings, service: Service, args) -> None:
+async def _main(cfg: Settings, make_service, args) -> None:
     """SIGTERM (docker stop, systemd) shuts down as cleanly as Ctrl-C."""
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
-    await _serve(cfg, service, args)
+    await _serve(cfg, make_service, args)
 
 
-async def _serve(cfg: Settings, service: Service, args) -> None:
+async def _serve(cfg: Settings, make_service, args) -> None:
+    """The token is checked with Zalo first; only then is the model loaded (seconds)."""
     from .cli import UserError
 
     api = Api(cfg.token, cfg.base_url)
-    bot = ZaloBot(api, service)
+    bot = None
     try:
         try:
-            me = await bot.setup()
+            me = await api.call("getMe")
         except ZaloError as e:
             if e.code is None:
                 raise UserError(f"Cannot reach the Zalo Bot API at {cfg.base_url} ({e.description}).") from None
             raise UserError(f"Zalo did not accept ZALO_BOT_TOKEN (error {e.code}: {e.description}). "
                             "Check the token in Zalo Bot Manager.") from None
+        bot = ZaloBot(api, await asyncio.to_thread(make_service))
+        await bot.setup(me)
         log.info("Zalo bot %s is running (%s)", bot.names[0] if bot.names else me.get("id"),
                  "webhook" if cfg.webhook_url else "long polling")
         if cfg.webhook_url:
@@ -451,5 +457,6 @@ async def _serve(cfg: Settings, service: Service, args) -> None:
     except asyncio.CancelledError:
         log.info("Zalo bot stopping")
     finally:
-        await bot.close()
+        if bot is not None:
+            await bot.close()
         await api.aclose()

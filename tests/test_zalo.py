@@ -286,11 +286,11 @@ async def test_rejected_or_unreachable_api_gives_a_plain_message(service):
     try:
         wrong = zalo.Settings("1234567890:wrong-token", fake.base_url)
         with pytest.raises(cli.UserError, match="did not accept ZALO_BOT_TOKEN") as e:
-            await zalo._serve(wrong, service, args)
+            await zalo._serve(wrong, lambda: service, args)
         assert "wrong-token" not in str(e.value)
     finally:
         await fake.stop()
     gone = zalo.Settings(TOKEN, fake.base_url)  # nothing listens there any more
     with pytest.raises(cli.UserError, match="Cannot reach the Zalo Bot API") as e:
-        await zalo._serve(gone, service, args)
+        await zalo._serve(gone, lambda: service, args)
     assert TOKEN not in str(e.value)
