@@ -99,9 +99,7 @@ class TelegramHTML:
 
     def block(self, b: Block) -> str:
         t = html.escape(b.text, quote=False)
-        if b.kind == "quote":
-            return f"<blockquote>{t}</blockquote>"
-        if b.kind == "small_quote":
+        if b.kind in ("quote", "small_quote"):
             return f"<blockquote>{t}</blockquote>"
         if b.kind == "source":
             return f"<i>— {t}</i>"
@@ -113,7 +111,7 @@ def render(answer: Answer, renderer=Plain()) -> str:
 
 
 def messages(answer: Answer, renderer, limit: int) -> list[str]:
-    return pack([b for b in blocks(answer)], renderer, limit)
+    return pack(blocks(answer), renderer, limit)
 
 
 def pack(items: list[Block], renderer, limit: int) -> list[str]:

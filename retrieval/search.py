@@ -92,7 +92,7 @@ class Retriever:
         ranked = (i for i in np.argsort(-fused, kind="stable")
                   if np.isfinite(fused[i]) and (mode != "lexical" or lex[i] > 0))
         order = self._distinct(ranked, k)
-        covers = [self.coverage(q.text, i) for i in order]
+        covers = self.coverage(q.text, order)
         hits = [Hit(self.index.chunks[i], float(fused[i]), r + 1,
                     not self._abstain(mode, True, float(cos[i]), covers[r])) for r, i in enumerate(order)]
         best_cos = float(cos[order[0]]) if order else -1.0
@@ -100,12 +100,14 @@ class Retriever:
         cover = covers[0] if order else 0.0
         return Result(q, hits, best_cos, best_lex, cover, not hits or not hits[0].confident)
 
-    def coverage(self, text: str, i: int) -> float:
-        """IDF-weighted share of the question's words that the clause contains."""
+    def coverage(self, text: str, chunks: list[int]) -> list[float]:
+        """For each chunk, the IDF-weighted share of the question's words it contains."""
         ws = words(fold(text))
         weights = [self._idf.get(w, self._unseen_idf) for w in ws]
         total = sum(weights)
-        return sum(wt for w, wt in zip(ws, weights) if w in self._words[i]) / total if total else 0.0
+        if not total:
+            return [0.0] * len(chunks)
+        return [sum(wt for w, wt in zip(ws, weights) if w in self._words[i]) / total for i in chunks]
 
     def _distinct(self, ranked, k: int) -> list[int]:
         """Skip a clause window that overlaps a better-ranked one: one place, one result."""
