@@ -205,7 +205,7 @@ def run(args) -> int:
     embedder = Embedder(settings.model_setting(args.model))
     built, reused = ensure_index(docs, Path(args.work), embedder, args.reuse_index, log)
     index = load(Path(args.work) / "index", model=embedder.name)
-    engine = Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.glossary_path())))
+    engine = Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.glossary_path(default_corpus=False))))
     texts = {d["id"]: d["text"] for d in docs}
     log("Choosing the fusion weight on training questions …")
     weight, scores = tune_weight(engine, train, passage_of, texts, log)

@@ -28,10 +28,11 @@ class Engine:
         path = settings.index_dir(str(index_dir) if index_dir else None)
         model = settings.model_setting(model)
         expected = None
-        if _built_from(path) == "manifest":  # the default corpus: refuse a stale index
+        default_corpus = _built_from(path) == "manifest"
+        if default_corpus:  # refuse a stale index
             expected = checksum(load_manifest(settings.DEFAULT_MANIFEST))
         index = load(path, model=model, expected_checksum=expected)
-        glossary = Glossary.load(settings.glossary_path())
+        glossary = Glossary.load(settings.glossary_path(default_corpus))
         return cls(index, Retriever(index, Embedder(model), tuning, glossary))
 
     @property

@@ -29,7 +29,13 @@ def index_dir(cli_value: str | None = None) -> Path:
     return Path(cli_value or os.environ.get("RULEBOT_INDEX") or REPO / "var" / "index")
 
 
-def glossary_path() -> str:
-    """The residents' vocabulary file; RULEBOT_GLOSSARY="" switches it off."""
+def glossary_path(default_corpus: bool = True) -> str:
+    """The residents' vocabulary file; RULEBOT_GLOSSARY="" switches it off.
+
+    The shipped glossary translates into the wording of data/sources/, so another corpus (a JSONL
+    one, a benchmark) gets none unless RULEBOT_GLOSSARY names one.
+    """
     value = os.environ.get("RULEBOT_GLOSSARY")
-    return str(DEFAULT_GLOSSARY) if value is None else value
+    if value is None:
+        return str(DEFAULT_GLOSSARY) if default_corpus else ""
+    return value

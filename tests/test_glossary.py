@@ -81,11 +81,14 @@ def test_the_shipped_glossary_only_points_at_words_the_documents_use():
     assert dead == []
 
 
-def test_the_setting_can_switch_the_glossary_off(monkeypatch):
+def test_the_shipped_glossary_is_for_the_shipped_documents_only(monkeypatch):
+    monkeypatch.delenv("RULEBOT_GLOSSARY", raising=False)
+    assert settings.glossary_path() == str(settings.DEFAULT_GLOSSARY)
+    assert settings.glossary_path(default_corpus=False) == ""  # another corpus has its own wording
     monkeypatch.setenv("RULEBOT_GLOSSARY", "")
     assert settings.glossary_path() == ""
-    monkeypatch.delenv("RULEBOT_GLOSSARY")
-    assert settings.glossary_path() == str(settings.DEFAULT_GLOSSARY)
+    monkeypatch.setenv("RULEBOT_GLOSSARY", "/srv/their-glossary.toml")
+    assert settings.glossary_path(default_corpus=False) == "/srv/their-glossary.toml"
 
 
 def test_the_engine_finds_a_clause_through_the_residents_word(engine):

@@ -182,8 +182,10 @@ def test_summary_groups_abstention_and_latency():
 
 
 def test_floors_report_what_is_broken():
+    floors = {"recall@3": (">=", 0.8), "mrr@10": (">=", 0.7), "offtopic_abstained": (">=", 0.7),
+              "wrong_abstained": ("<=", 0.1)}
     ok = {"recall@3": 0.9, "mrr@10": 0.8, "offtopic_abstained": 0.75, "wrong_abstained": 0.1}
-    assert check_floors(ok) == []
-    broken = check_floors({**ok, "recall@3": 0.7, "wrong_abstained": 0.2})
+    assert check_floors(ok, floors) == []
+    broken = check_floors({**ok, "recall@3": 0.7, "wrong_abstained": 0.2}, floors)
     assert len(broken) == 2 and broken[0].startswith("recall@3") and broken[1].startswith("wrong_abstained")
-    assert check_floors({**ok, "offtopic_abstained": None}) != []  # a gold file without off-topic
+    assert check_floors({**ok, "offtopic_abstained": None}, floors) != []  # a gold file without off-topic
