@@ -22,7 +22,7 @@ _SHORTHAND = {
     "r": "rồi", "ntn": "như thế nào", "cx": "cũng", "trc": "trước", "t": "tôi",
     "cty": "công ty", "hn": "Hà Nội", "tp": "thành phố", "xn": "xét nghiệm",
 }
-# Words that carry the asking, not the subject ("có … không", "là gì", "ở đâu"), folded. A
+# Words that carry the asking, not the subject ("có … không", "là gì", "bao nhiêu"), folded. A
 # clause is not on topic for sharing them, so they do not count towards word coverage.
 QUESTION_WORDS = frozenset(
     "co khong ko k gi j nao the sao dau ai a vay nhi ha oi chu nhe duoc dc bi la nhung bao nhieu "
