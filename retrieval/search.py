@@ -126,7 +126,7 @@ class Retriever:
         out = []
         for i in chunks:
             have = self._words[i]
-            found = set(have).union(*(said for said, means in bridged if any(m <= have for m in means)))
+            found = have.union(*(said for said, means in bridged if any(m <= have for m in means)))
             out.append(sum(wt for w, wt in zip(ws, weights) if w in found) / total)
         return out
 
