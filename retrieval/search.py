@@ -30,6 +30,9 @@ class Tuning:
     dense_weight: float = 0.5  # share of the dense side in the fused score
     expansion_weight: float = 0.5  # BM25 weight of the glossary's phrases, relative to the question's words
     candidates: int = 50  # per side, before fusion
+    # Added to the fused z-score: the share of the question's words a clause holds (see coverage).
+    # Breaks near-ties towards the clause that says what was asked; dev split: MRR@10 +0.016.
+    coverage_boost: float = 0.5
     # Abstain unless cosine(best clause) + coverage_weight × coverage ≥ min_confidence, where
     # coverage is the IDF-weighted share of the question's words found in that clause. e5's
     # cosines are compressed (on- and off-topic overlap), and the words a question shares with
@@ -93,7 +96,7 @@ class Retriever:
         elif mode == "lexical":
             fused = lex
         else:
-            fused = self._fuse(cos, lex, vec)
+            fused = self._fuse(q, cos, lex, vec)
         ranked = (i for i in np.argsort(-fused, kind="stable")
                   if np.isfinite(fused[i]) and (mode != "lexical" or lex[i] > 0))
         order = self._distinct(ranked, k)
@@ -142,7 +145,7 @@ class Retriever:
                     break
         return taken
 
-    def _fuse(self, cos: np.ndarray, lex: np.ndarray, vec: np.ndarray) -> np.ndarray:
+    def _fuse(self, q: Query, cos: np.ndarray, lex: np.ndarray, vec: np.ndarray) -> np.ndarray:
         c = self.tuning.candidates
         cand = np.union1d(np.argsort(-cos)[:c], np.argsort(-lex)[:c])
         cand = cand[np.isfinite(lex[cand])]  # only chunks in force on the day asked about
@@ -151,8 +154,9 @@ class Retriever:
         fused = np.full(cos.shape, -np.inf, dtype=np.float32)
         if not cand.size:
             return fused
-        fused[cand] = (self.tuning.dense_weight * _standardise(cos[cand])
-                       + (1 - self.tuning.dense_weight) * _standardise(lex[cand]))
+        t = self.tuning
+        fused[cand] = (t.dense_weight * _standardise(cos[cand]) + (1 - t.dense_weight) * _standardise(lex[cand])
+                       + t.coverage_boost * np.array(self.coverage(q, list(cand)), dtype=np.float32))
         return fused
 
     def _abstain(self, mode: str, found: bool, best_cos: float, cover: float) -> bool:

@@ -50,7 +50,8 @@ def test_questions_find_their_own_answer_and_the_weight_is_chosen_on_training_qu
     engine = Engine(index, Retriever(index, embedder))
     texts = {d["id"]: d["text"] for d in docs}
     weight, scores = vq.tune_weight(engine, train, passage_of, texts, log=lambda s: None)
-    assert weight in vq.WEIGHTS and set(scores) == set(vq.WEIGHTS)
+    assert set(scores) == {(w, b) for w in vq.WEIGHTS for b in vq.BOOSTS} and weight in scores
+    assert (engine.retriever.tuning.dense_weight, engine.retriever.tuning.coverage_boost) == weight
     ev = vq.evaluate(engine, val, passage_of, texts)
     s = ev.summary("hybrid")
     assert s["n_answerable"] == 2 and s["recall@1"] == 1.0  # a tiny, easy collection
