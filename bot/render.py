@@ -59,7 +59,8 @@ def blocks(answer: Answer) -> list[Block]:
     if answer.more:
         out.append(Block("text", "Các đoạn liên quan khác:"))
         for c in answer.more:
-            out += [Block("small_quote", _shorten(c.quote)), Block("source", source_line(c.source, c.location))]
+            out += [Block("small_quote", _shorten(c.quote, c.focus)),
+                    Block("source", source_line(c.source, c.location))]
     return out
 
 
@@ -72,11 +73,15 @@ def source_list(sources: list[Source]) -> list[Block]:
         Block("text", f"• {vn_date(s.date)}: {s.title} ({s.issuer})") for s in sources]
 
 
-def _shorten(quote: str, limit: int = 200) -> str:
-    """Further clauses are shown shorter; the cut falls on a word and is marked."""
+def _shorten(quote: str, focus: tuple[int, int] | None = None, limit: int = 200) -> str:
+    """Further clauses are shown shorter, from the sentence that matches the question (the
+    focus) onwards, or from the start; cuts fall between words and are marked with "…"."""
     if len(quote) <= limit:
         return quote
-    return quote[:quote.rfind(" ", 0, limit)].rstrip(",;: ") + " …"
+    start = focus[0] if focus else 0
+    end = len(quote) if len(quote) - start <= limit else quote.rfind(" ", start, start + limit)
+    text = quote[start:end].strip().rstrip(",;: ") if end < len(quote) else quote[start:end].strip()
+    return ("… " if start > 0 else "") + text + (" …" if end < len(quote) else "")
 
 
 class Plain:

@@ -1,16 +1,19 @@
 """From retrieved clauses to an Answer: verified quotes, newest rule first, or an honest abstention."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from .index import Index
+from .query import QUESTION_WORDS
 from .search import Result
-from .text import clean_input, has_letters
+from .text import clean_input, fold, has_letters, words
 from .types import Answer, Citation, Hit
 
 MAX_QUESTION_CHARS = 1000
 MAX_QUOTE_CHARS = 400
 MORE = 2  # further clauses shown, each only if it clears the abstention bar on its own
+_SENTENCE = re.compile(r"[^.!?;…]+[.!?;…]*[\"”’)]*\s*")
 
 
 class QuoteMismatch(AssertionError):
@@ -30,13 +33,31 @@ def check_question(question: str) -> str | None:
     return None
 
 
-def cite(index: Index, hit: Hit) -> Citation:
+def cite(index: Index, hit: Hit, question: str = "") -> Citation:
     c = hit.chunk
     original = index.texts.get(c.source_id, "")
     if original[c.start:c.end] != c.text or len(c.text) > MAX_QUOTE_CHARS or not c.text.strip():
         raise QuoteMismatch(f"chunk {c.id} is not a verbatim slice of its source")
     return Citation(quote=c.text, source=index.sources[c.source_id], location=c.location,
-                    chunk_id=c.id, start=c.start, end=c.end, score=round(hit.score, 4))
+                    chunk_id=c.id, start=c.start, end=c.end, score=round(hit.score, 4),
+                    focus=focus(c.text, question))
+
+
+def focus(quote: str, question: str) -> tuple[int, int] | None:
+    """The sentence sharing most of the question's words and word pairs (folded); None when
+    no sentence shares any, or the quote is a single sentence."""
+    asked = [w for w in words(fold(question)) if w not in QUESTION_WORDS]
+    pairs = set(zip(asked, asked[1:]))
+    best, best_score = None, 0
+    spans = [m.span() for m in _SENTENCE.finditer(quote) if m.group().strip()]
+    if len(spans) < 2:
+        return None
+    for start, end in spans:
+        ws = words(fold(quote[start:end]))
+        score = len(set(asked) & set(ws)) + len(pairs & set(zip(ws, ws[1:])))
+        if score > best_score:
+            best, best_score = (start, len(quote[:end].rstrip())), score
+    return best
 
 
 def build(index: Index, question: str, result: Result, as_of: date | None = None) -> Answer:
@@ -47,7 +68,7 @@ def build(index: Index, question: str, result: Result, as_of: date | None = None
     citations = []
     for hit in chosen:
         try:
-            citations.append(cite(index, hit))
+            citations.append(cite(index, hit, result.query.text))
         except QuoteMismatch:
             continue  # an unverifiable quote is dropped, never shown
     if not citations:

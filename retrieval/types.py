@@ -64,6 +64,9 @@ class Citation:
     start: int
     end: int
     score: float
+    # The sentence of the quote that says most of what was asked, as offsets into `quote`:
+    # where a shortened quote is cut around, so the words the resident asked about stay visible.
+    focus: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)

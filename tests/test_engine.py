@@ -30,6 +30,11 @@ def test_going_out_is_answered_with_a_verbatim_quote_and_a_dated_source(engine):
     assert answer.main.quote in text and answer.main.source.date.strftime("%d/%m/%Y") in text
 
 
+def test_the_rule_on_going_out_is_shown_where_a_further_clause_is_shortened(engine):
+    text = render(engine.answer("Tôi có được ra ngoài không?"))
+    assert "“chỉ ra ngoài khi thật sự cần thiết”" in text
+
+
 def test_the_same_question_without_diacritics_gets_the_same_clause(engine):
     with_marks = engine.answer("Tôi có được ra ngoài không?")
     without = engine.answer("toi co duoc ra ngoai khong")

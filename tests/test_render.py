@@ -2,6 +2,7 @@
 from datetime import date
 
 from bot.render import Block, Plain, TelegramHTML, pack, render
+from retrieval.answer import focus
 from retrieval.types import Answer, Citation, Source
 
 OLD = Source("a", "Văn bản A", "tin", "UBND", date(2021, 5, 10), "Hà Nội")
@@ -36,3 +37,23 @@ def test_long_blocks_are_split_under_the_limit_without_breaking_markup():
             assert parts and all(len(p) <= limit for p in parts)
             if isinstance(renderer, TelegramHTML):
                 assert all(p.count("<blockquote>") == p.count("</blockquote>") for p in parts)
+
+
+LONG = ("Các cấp, các ngành đồng loạt tăng cường kiểm tra, giám sát đột xuất, bất ngờ trên toàn địa bàn, "
+        "bảo đảm chặt chẽ từ cơ sở và từng tổ dân phố, từng khu dân cư. Trọng tâm là việc chấp hành của người "
+        "dân đối với quy định “chỉ ra ngoài khi thật sự cần thiết” và số người đi làm của các cơ quan.")
+
+
+def test_a_further_clause_is_shortened_around_the_sentence_the_question_is_about():
+    f = focus(LONG, "toi co duoc ra ngoai khong")
+    assert LONG[f[0]:f[1]].startswith("Trọng tâm") and LONG[f[0]:f[1]].endswith("cơ quan.")
+    more = Citation(LONG, OLD, "đoạn 3", "a:003", 0, len(LONG), 0.5, focus=f)
+    text = render(Answer("q", "answered", main=cite(NEW), more=(more,)))
+    assert "“… Trọng tâm là việc chấp hành" in text and "thật sự cần thiết”" in text
+
+
+def test_without_a_focus_a_further_clause_is_cut_after_its_opening_words():
+    more = Citation(LONG, OLD, "đoạn 3", "a:003", 0, len(LONG), 0.5)
+    text = render(Answer("q", "answered", main=cite(NEW), more=(more,)))
+    assert "“Các cấp, các ngành" in text and "chấp hành của người …”" in text
+    assert focus(LONG, "giá vàng hôm nay") is None  # no sentence shares a word: no focus
