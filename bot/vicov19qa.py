@@ -33,7 +33,7 @@ TITLE = "Hỏi đáp về COVID-19"
 FETCH = 40  # chunks fetched per question, collapsed to the top DEPTH answers
 TUNE_QUESTIONS = 400  # training questions the fusion settings are chosen on
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-BOOSTS = (0.0, 0.5)  # word-coverage boost: off, or as shipped for the Hanoi rules
+BOOSTS = (0.0, Tuning().coverage_boost)  # word-coverage boost: off, or as for the Hanoi rules
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def collapse(hits: list[Hit], depth: int) -> list[Hit]:
     return out
 
 
-def tune_weight(engine, train: list[Pair], passage_of: dict[str, str], texts: dict[str, str], log):
+def tune_fusion(engine, train: list[Pair], passage_of: dict[str, str], texts: dict[str, str], log):
     """The dense/lexical balance and the word-coverage boost are properties of a collection (long,
     story-like questions here, short chat questions in the gold set), so they are chosen on this
     collection's training questions, never on the validation questions the report is about."""
@@ -159,12 +159,12 @@ def tune_weight(engine, train: list[Pair], passage_of: dict[str, str], texts: di
 
 
 class _QueryMemo:
+    """Stands in for the embedder while the same questions are asked under each setting."""
+
     def __init__(self, embedder):
         self.embedder, self.memo = embedder, {}
 
-    def queries(self, texts: list[str]):
-        import numpy as np
-
+    def queries(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in texts if t not in self.memo]
         if missing:
             self.memo.update(zip(missing, self.embedder.queries(missing)))
@@ -230,7 +230,7 @@ def run(args) -> int:
     engine = Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.glossary_path(default_corpus=False))))
     texts = {d["id"]: d["text"] for d in docs}
     log("Choosing the fusion settings on training questions …")
-    weight, scores = tune_weight(engine, train, passage_of, texts, log)
+    weight, scores = tune_fusion(engine, train, passage_of, texts, log)
     log(f"Asking {len(val)} questions × {len(ev_.SYSTEMS)} systems (dense weight {weight[0]:.1f}, "
         f"coverage boost {weight[1]:.1f}) …")
     ev = evaluate(engine, val, passage_of, texts, progress=log)

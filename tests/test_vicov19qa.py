@@ -49,7 +49,7 @@ def test_questions_find_their_own_answer_and_the_weight_is_chosen_on_training_qu
     index = load(tmp_path / "work" / "index", model=embedder.name)
     engine = Engine(index, Retriever(index, embedder))
     texts = {d["id"]: d["text"] for d in docs}
-    weight, scores = vq.tune_weight(engine, train, passage_of, texts, log=lambda s: None)
+    weight, scores = vq.tune_fusion(engine, train, passage_of, texts, log=lambda s: None)
     assert set(scores) == {(w, b) for w in vq.WEIGHTS for b in vq.BOOSTS} and weight in scores
     assert (engine.retriever.tuning.dense_weight, engine.retriever.tuning.coverage_boost) == weight
     ev = vq.evaluate(engine, val, passage_of, texts)
