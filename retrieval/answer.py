@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from .chunking import MAX_JOINED_CHARS
 from .index import Index
 from .query import QUESTION_WORDS
 from .search import Result
@@ -11,7 +12,7 @@ from .text import clean_input, fold, has_letters, words
 from .types import Answer, Citation, Hit
 
 MAX_QUESTION_CHARS = 1000
-MAX_QUOTE_CHARS = 400
+MAX_QUOTE_CHARS = MAX_JOINED_CHARS
 MORE = 2  # further clauses shown, each only if it clears the abstention bar on its own
 _SENTENCE = re.compile(r"[^.!?;…]+[.!?;…]*[\"”’)]*\s*")
 

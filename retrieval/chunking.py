@@ -6,12 +6,13 @@ and carries a human label of where it sits ("mục 3", "đoạn 4") and the head
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .cleaning import Line, clean
 from .types import Chunk
 
 MAX_CHARS = 400
+MAX_JOINED_CHARS = 600  # two windows of one paragraph shown as one passage (see join)
 _ITEM = re.compile(r"^(\d{1,2})\s*[.)]\s+")
 _END_PUNCT = ".!?;:…"
 _CLOSERS = "\"”’)]*"
@@ -51,6 +52,18 @@ def chunk_document(source_id: str, text: str) -> list[Chunk]:
                 text=text[start:end], location=location, heading=heading,
             ))
     return chunks
+
+
+def overlap(a: Chunk, b: Chunk) -> bool:
+    return a.source_id == b.source_id and a.start < b.end and b.start < a.end
+
+
+def join(chunks: list[Chunk], text: str) -> Chunk:
+    """Overlapping windows of one paragraph as one passage: their union, still an exact slice of
+    `text` (the source), under the first window's id and label."""
+    first = chunks[0]
+    start, end = min(c.start for c in chunks), max(c.end for c in chunks)
+    return replace(first, start=start, end=end, text=text[start:end])
 
 
 def paragraphs(text: str) -> list[Paragraph]:

@@ -17,10 +17,11 @@ import numpy as np
 
 from .embedding import Embedder
 from .glossary import Glossary
+from .chunking import MAX_JOINED_CHARS, join, overlap
 from .index import Index
 from .query import QUESTION_WORDS, Query, prepare
 from .text import fold, words
-from .types import Hit
+from .types import Chunk, Hit
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -99,13 +100,13 @@ class Retriever:
             fused = self._fuse(q, cos, lex, vec)
         ranked = (i for i in np.argsort(-fused, kind="stable")
                   if np.isfinite(fused[i]) and (mode != "lexical" or lex[i] > 0))
-        order = self._distinct(ranked, k)
-        covers = self.coverage(q, order)
-        hits = [Hit(self.index.chunks[i], float(fused[i]), r + 1,
-                    not self._abstain(mode, True, float(cos[i]), covers[r])) for r, i in enumerate(order)]
-        best_cos = float(cos[order[0]]) if order else -1.0
+        groups = self._distinct(ranked, k)
+        covers = self.coverage(q, groups)
+        hits = [Hit(self._passage(g), float(fused[g[0]]), r + 1,
+                    not self._abstain(mode, True, float(cos[g[0]]), covers[r])) for r, g in enumerate(groups)]
+        best_cos = float(cos[groups[0][0]]) if groups else -1.0
         best_lex = float(lex[allowed].max()) if allowed.any() else 0.0
-        cover = covers[0] if order else 0.0
+        cover = covers[0] if groups else 0.0
         return Result(q, hits, best_cos, best_lex, cover, not hits or not hits[0].confident)
 
     def _lexical(self, q: Query) -> np.ndarray:
@@ -114,8 +115,9 @@ class Retriever:
             scores = scores + self.tuning.expansion_weight * self.index.lexical.scores(" ".join(q.expansion))
         return scores
 
-    def coverage(self, q: Query, chunks: list[int]) -> list[float]:
-        """For each chunk, the IDF-weighted share of the question's words it contains.
+    def coverage(self, q: Query, chunks: list[int] | list[list[int]]) -> list[float]:
+        """For each chunk (or passage of joined chunks), the IDF-weighted share of the question's
+        words it contains.
 
         Question words ("có … không", "gì") are left out. A resident's word the glossary translates
         counts as found when the chunk has one of its translations ("app" in "ứng dụng công nghệ").
@@ -128,22 +130,33 @@ class Retriever:
         bridged = [(set(words(fold(said))), [set(words(fold(m))) for m in means]) for said, means in q.bridges]
         out = []
         for i in chunks:
-            have = self._words[i]
+            have = set().union(*(self._words[j] for j in i)) if isinstance(i, list) else self._words[i]
             found = have.union(*(said for said, means in bridged if any(m <= have for m in means)))
             out.append(sum(wt for w, wt in zip(ws, weights) if w in found) / total)
         return out
 
-    def _distinct(self, ranked, k: int) -> list[int]:
-        """Skip a clause window that overlaps a better-ranked one: one place, one result."""
-        chunks, taken = self.index.chunks, []
+    def _distinct(self, ranked, k: int) -> list[list[int]]:
+        """One place, one result: a window overlapping a better-ranked hit is skipped, except right
+        behind it (before any other clause), where it extends that hit into one passage of at most
+        MAX_JOINED_CHARS. Otherwise the clause a question is about can hide behind a neighbouring
+        window that shares half its text but not the sentence asked about."""
+        chunks, groups = self.index.chunks, []
         for i in ranked:
             c = chunks[i]
-            if not any(chunks[j].source_id == c.source_id and chunks[j].start < c.end and c.start < chunks[j].end
-                       for j in taken):
-                taken.append(i)
-                if len(taken) == k:
+            near = [g for g in groups if any(overlap(chunks[j], c) for j in g)]
+            if not near:
+                if len(groups) == k:
                     break
-        return taken
+                groups.append([i])
+            elif near == [groups[-1]]:
+                g = groups[-1] + [i]
+                if max(chunks[j].end for j in g) - min(chunks[j].start for j in g) <= MAX_JOINED_CHARS:
+                    groups[-1] = g
+        return groups
+
+    def _passage(self, group: list[int]) -> Chunk:
+        chunks = [self.index.chunks[i] for i in group]
+        return chunks[0] if len(chunks) == 1 else join(chunks, self.index.texts[chunks[0].source_id])
 
     def _fuse(self, q: Query, cos: np.ndarray, lex: np.ndarray, vec: np.ndarray) -> np.ndarray:
         c = self.tuning.candidates

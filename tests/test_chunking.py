@@ -2,7 +2,7 @@
 import pytest
 
 from retrieval import settings
-from retrieval.chunking import MAX_CHARS, chunk_document
+from retrieval.chunking import MAX_CHARS, chunk_document, join, overlap
 from retrieval.corpus import load_manifest
 
 DOCS = load_manifest(settings.DEFAULT_MANIFEST)
@@ -68,3 +68,13 @@ def test_a_short_line_with_nothing_under_it_is_content_not_a_heading():
     doc = next(d for d in DOCS if d.source.id == "chi-thi-quan-uy-ba-dinh-2021-07-31")
     first = chunk_document(doc.source.id, doc.text)[0]
     assert first.text == "Ba Đình, ngày 31 tháng 7 năm 2021"
+
+
+def test_overlapping_windows_join_into_one_exact_slice_under_the_first_label():
+    doc = max(DOCS, key=lambda d: len(d.text))
+    chunks = chunk_document(doc.source.id, doc.text)
+    a, b = next((a, b) for a, b in zip(chunks, chunks[1:]) if overlap(a, b))
+    for first, second in ((a, b), (b, a)):
+        passage = join([first, second], doc.text)
+        assert passage.text == doc.text[a.start:b.end] and (passage.start, passage.end) == (a.start, b.end)
+        assert (passage.id, passage.location, passage.heading) == (first.id, first.location, first.heading)

@@ -7,6 +7,8 @@ import pytest
 
 from bot.render import render
 from retrieval import settings
+from retrieval.answer import MAX_QUOTE_CHARS, cite
+from retrieval.chunking import MAX_JOINED_CHARS, overlap
 from retrieval.corpus import load_manifest
 from retrieval.index import IndexNotUsable, load
 
@@ -15,7 +17,7 @@ TEXTS = {d.source.id: d.text for d in load_manifest(settings.DEFAULT_MANIFEST)}
 
 def assert_verbatim(citation):
     assert TEXTS[citation.source.id][citation.start:citation.end] == citation.quote
-    assert 0 < len(citation.quote) <= 400
+    assert 0 < len(citation.quote) <= MAX_QUOTE_CHARS
 
 
 def test_going_out_is_answered_with_a_verbatim_quote_and_a_dated_source(engine):
@@ -119,6 +121,31 @@ def test_when_clauses_from_different_dates_answer_the_newest_leads(engine):
         text = render(answer)
         for d in set(dates):
             assert d.strftime("%d/%m/%Y") in text
+
+
+def test_a_window_ranked_right_behind_an_overlapping_hit_extends_it_into_one_passage(engine):
+    """Otherwise the sentence asked about can hide behind a neighbour sharing half its text."""
+    chunks = engine.index.chunks
+    a, b = next((i, i + 1) for i in range(len(chunks) - 1) if overlap(chunks[i], chunks[i + 1])
+                and chunks[i + 1].end - chunks[i].start <= MAX_JOINED_CHARS)
+    other = next(i for i, c in enumerate(chunks) if c.source_id != chunks[a].source_id)
+    distinct = engine.retriever._distinct
+    assert distinct(iter([a, b, other]), 5) == [[a, b], [other]]
+    assert distinct(iter([b, a, other]), 5) == [[b, a], [other]]
+    assert distinct(iter([a, other, b]), 5) == [[a], [other]]  # further behind: skipped, as before
+    assert distinct(iter([a, b, other]), 1) == [[a, b]]
+
+
+def test_a_joined_passage_is_quoted_verbatim_and_labelled_once(engine):
+    from retrieval.types import Hit
+
+    chunks = engine.index.chunks
+    a, b = next((i, i + 1) for i in range(len(chunks) - 1) if overlap(chunks[i], chunks[i + 1]))
+    passage = engine.retriever._passage([a, b])
+    citation = cite(engine.index, Hit(passage, 1.0, 1))
+    assert_verbatim(citation)
+    assert citation.quote == TEXTS[chunks[a].source_id][chunks[a].start:chunks[b].end]
+    assert citation.location == chunks[a].location
 
 
 def test_the_index_refuses_another_model_and_a_changed_corpus(index_dir):
