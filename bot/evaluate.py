@@ -32,9 +32,9 @@ REPORTS = settings.REPO / "reports"
 # Regression guard for the shipped system on the default gold set, split test: metric → (op, bound).
 # The lead sets these to the measured values minus a small margin; metrics are deterministic.
 FLOORS: dict[str, tuple[str, float]] = {
-    # measured on the test split at the last tuning (0.869, 0.751, 0.80, 0.036), less a margin
-    "recall@3": (">=", 0.84),
-    "mrr@10": (">=", 0.73),
+    # measured on the test split at the last tuning (0.905, 0.770, 0.80, 0.024), less a margin
+    "recall@3": (">=", 0.87),
+    "mrr@10": (">=", 0.75),
     "offtopic_abstained": (">=", 0.75),
     "wrong_abstained": ("<=", 0.07),
 }
