@@ -3,12 +3,14 @@
 Neither BM25 nor e5-small bridges "bộ đội" and "quân đội" or "về quê" and "ra khỏi Thành phố", and
 no reranker runs offline, so the vocabulary gap is closed by hand, in `data/glossary.toml`. A
 phrase is matched on whole words: with its diacritics when the question has them ("sốt" is not
-"sót"), folded when the question was typed without any.
+"sót"), folded when the question was typed without any, except a one-word phrase that other words
+of the corpus fold onto ("quán" typed bare is "quan", far more often "quận" or "cơ quan").
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .corpus import CorpusError
@@ -28,6 +30,17 @@ class Term:
 @dataclass(frozen=True)
 class Glossary:
     terms: tuple[Term, ...] = ()
+    needs_diacritics: frozenset[str] = frozenset()  # one-word phrases ambiguous when typed bare
+
+    def for_corpus(self, texts: Iterable[str]) -> "Glossary":
+        """This glossary, knowing which of its one-word phrases other corpus words fold onto."""
+        spelt: dict[str, set[str]] = {}
+        for text in texts:
+            for w in words(nfc(text).lower()):
+                spelt.setdefault(fold(w), set()).add(w)
+        ambiguous = {p for term in self.terms for p in term.say
+                     if len(words(p)) == 1 and spelt.get(fold(p), set()) - {nfc(p).lower()}}
+        return replace(self, needs_diacritics=frozenset(ambiguous))
 
     @classmethod
     def load(cls, path: str | Path | None) -> "Glossary":
@@ -53,7 +66,8 @@ class Glossary:
         """Each resident phrase found in the question, with its entry."""
         accented = has_diacritics(question)
         seen = _padded(question, accented)
-        return [(p, term) for term in self.terms for p in term.say if _padded(p, accented) in seen]
+        return [(p, term) for term in self.terms for p in term.say
+                if (accented or p not in self.needs_diacritics) and _padded(p, accented) in seen]
 
     def expand(self, question: str) -> tuple[str, ...]:
         """The documents' phrases for what the question says, minus those it already uses."""

@@ -62,7 +62,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.tuning = tuning
-        self.glossary = glossary
+        self.glossary = glossary.for_corpus(c.text for c in index.chunks)
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
         self._vectors = index.dense.reconstruct_n(0, index.dense.ntotal)  # exact cosines for fusion
         self._words = [set(words(fold(c.text))) for c in index.chunks]

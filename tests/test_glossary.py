@@ -40,6 +40,19 @@ def test_a_question_with_diacritics_is_matched_with_them(small):
     assert small.expand("co bo sot F1 ko") == ("khám chữa bệnh",)  # typed bare, the two cannot be told apart
 
 
+def test_a_bare_one_word_phrase_that_other_corpus_words_fold_onto_needs_diacritics(small):
+    knowing = small.for_corpus(["Không để bỏ sót F1.", "Xe cứu thương được ưu tiên."])
+    assert knowing.expand("co bo sot F1 ko") == ()  # "sot" here is far more likely "sót"
+    assert knowing.expand("Có bỏ sốt F1 không?") == ("khám chữa bệnh",)  # with diacritics: as written
+    assert knowing.expand("bi sot thi di dau") == ("khám chữa bệnh",)  # "bị sốt": two words, still clear
+    assert knowing.expand("xe cuu thuong") == ("phương tiện", "quân đội")  # no other word folds to "xe"
+
+
+def test_the_shipped_retriever_knows_its_corpus(engine):
+    assert engine.retriever.prepare("co quan o ba dinh co phai lam gi").expansion == ()  # "quan" is not "quán"
+    assert engine.retriever.prepare("Quán ăn có được mở không?").expansion
+
+
 def test_only_whole_words_match(small):
     assert small.expand("Xem tin ở đâu?") == ()
     assert small.expand("Xe chở hàng có được đi không?") == ("phương tiện", "quân đội")
