@@ -15,9 +15,9 @@ from datetime import date
 
 import numpy as np
 
+from .chunking import MAX_JOINED_CHARS, join, overlap
 from .embedding import Embedder
 from .glossary import Glossary
-from .chunking import MAX_JOINED_CHARS, join, overlap
 from .index import Index
 from .query import QUESTION_WORDS, Query, prepare
 from .text import fold, words
