@@ -6,6 +6,7 @@ off-topic questions).  These tests pin down the format and the coverage the
 set must keep; they use only the standard library.
 """
 
+import hashlib
 import json
 import re
 import tomllib
@@ -45,6 +46,9 @@ BOILERPLATE_LINES = {
 }
 # Substrings that only occur in boilerplate (photo captions, byline prefix).
 BOILERPLATE_SNIPPETS = ("(Ảnh:", "TPO - ", "Tin khác", "Nên xem")
+
+# sha256 of the test split's lines, in file order, joined by "\n" (104 questions since 2026-11).
+TEST_SPLIT_SHA256 = "2753b66d429ccd745cca45688aad7ae96d88c561e3d10fc86fa3a7a5f9ecf4c7"
 
 REQUIRED_TEST_QUESTIONS = {"Tôi có được ra ngoài không?", "toi co duoc ra ngoai khong"}
 
@@ -231,9 +235,18 @@ def test_every_topic_is_used(rows):
     assert used == TOPICS, TOPICS - used
 
 
-def test_splits_are_balanced(rows):
+def test_the_test_split_is_frozen(raw_lines):
+    """Reported figures compare across time only if the test questions never change. New
+    questions go to dev; changing a test line (even its wording) must be a deliberate act."""
+    test = [line for line in raw_lines if json.loads(line)["split"] == "test"]
+    assert len(test) == 104
+    digest = hashlib.sha256("\n".join(test).encode("utf-8")).hexdigest()
+    assert digest == TEST_SPLIT_SHA256
+
+
+def test_dev_is_at_least_as_large_as_test(rows):
     dev = sum(r["split"] == "dev" for r in rows)
-    assert 0.4 <= dev / len(rows) <= 0.6, f"{dev}/{len(rows)} in dev"
+    assert dev >= len(rows) - dev, f"{dev}/{len(rows)} in dev"
 
 
 @pytest.mark.parametrize("split", sorted(SPLITS))
