@@ -13,8 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from retrieval.answer_kind import DURATION, MONEY
 from retrieval.types import Answer, Source
 
+# What a no_match answer says is missing when a question asked for a figure (retrieval.answer_kind).
+FIGURES = {MONEY: "số tiền cụ thể", DURATION: "thời hạn cụ thể (bao nhiêu ngày, bao lâu)"}
 DEFAULT_HOTLINE = "đường dây nóng của Bộ Y tế 1900 9095, hoặc UBND phường, xã nơi bạn ở"
 
 
@@ -45,8 +48,12 @@ def blocks(answer: Answer) -> list[Block]:
         return [Block("text", answer.notice or "Mình chưa hiểu câu hỏi.")]
     if answer.status == "no_match" or not answer.main:
         scope = f" (tính đến ngày {vn_date(answer.as_of)})" if answer.as_of else ""
+        if answer.missing in FIGURES:
+            first = f"Các văn bản mình đang có{scope} không nêu {FIGURES[answer.missing]} cho việc này."
+        else:
+            first = f"Mình chưa tìm thấy quy định nào về việc này trong các văn bản đang có{scope}."
         return [
-            Block("text", f"Mình chưa tìm thấy quy định nào về việc này trong các văn bản đang có{scope}."),
+            Block("text", first),
             Block("text", f"Bạn vui lòng liên hệ {hotline()} để được hướng dẫn."),
         ]
     main = answer.main

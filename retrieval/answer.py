@@ -63,7 +63,7 @@ def focus(quote: str, question: str) -> tuple[int, int] | None:
 
 def build(index: Index, question: str, result: Result, as_of: date | None = None) -> Answer:
     if result.abstained:
-        return Answer(question, "no_match", as_of=as_of)
+        return Answer(question, "no_match", as_of=as_of, missing=result.missing)
     top = result.hits[0]
     chosen = [top] + [h for h in result.hits[1:] if h.confident][:MORE]
     citations = []

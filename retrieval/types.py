@@ -83,6 +83,7 @@ class Answer:
     more: tuple[Citation, ...] = field(default_factory=tuple)
     notice: str | None = None
     as_of: date | None = None
+    missing: str | None = None  # no_match because no clause gives the figure asked for (answer_kind)
 
     @property
     def abstained(self) -> bool:
@@ -104,6 +105,7 @@ class Answer:
             "abstained": self.abstained,
             "notice": self.notice,
             "as_of": self.as_of.isoformat() if self.as_of else None,
+            "missing": self.missing,
             "main": cite(self.main) if self.main else None,
             "more": [cite(c) for c in self.more],
         }

@@ -168,3 +168,21 @@ def test_a_quote_that_no_longer_matches_its_source_is_never_shown(engine):
     forged = Chunk(real.id, real.source_id, real.start, real.end, real.text + " (bịa thêm)", real.location)
     with pytest.raises(answering.QuoteMismatch):
         answering.cite(engine.index, Hit(forged, 1.0, 1))
+
+
+@pytest.mark.parametrize("question", [
+    "Không đeo khẩu trang bị phạt bao nhiêu tiền?",
+    "cach ly tai nha may ngay thi duoc ra",
+])
+def test_a_question_asking_for_a_figure_no_document_gives_is_not_answered_with_a_clause_without_one(
+        engine, question):
+    answer = engine.answer(question)
+    assert answer.status == "no_match" and answer.missing in {"money", "duration"}
+    text = render(answer)
+    assert "không nêu" in text and "đường dây nóng" in text
+
+
+def test_a_question_asking_for_a_length_of_time_is_answered_by_a_clause_that_gives_one(engine):
+    answer = engine.answer("Giãn cách xã hội kéo dài bao lâu?")
+    assert answer.status == "answered" and answer.missing is None
+    assert "15 ngày giãn cách xã hội" in answer.main.quote

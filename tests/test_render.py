@@ -57,3 +57,8 @@ def test_without_a_focus_a_further_clause_is_cut_after_its_opening_words():
     text = render(Answer("q", "answered", main=cite(NEW), more=(more,)))
     assert "“Các cấp, các ngành" in text and "chấp hành của người …”" in text
     assert focus(LONG, "giá vàng hôm nay") is None  # no sentence shares a word: no focus
+
+
+def test_an_abstention_on_a_figure_says_the_documents_do_not_give_it():
+    text = render(Answer("Phạt bao nhiêu tiền?", "no_match", missing="money"))
+    assert "không nêu số tiền cụ thể" in text and "đường dây nóng" in text
