@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -85,6 +86,7 @@ def _phrases(entry: dict, key: str) -> tuple[str, ...]:
     return tuple(nfc(v).strip() for v in value)
 
 
+@lru_cache(maxsize=8192)  # every phrase of the glossary is padded for every question
 def _padded(text: str, accented: bool) -> str:
     """Whole words, single-spaced, padded: " a b " is in " x a b y " but not in " xa b "."""
     ws = words(nfc(text).lower() if accented else fold(text))
