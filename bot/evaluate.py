@@ -32,7 +32,7 @@ REPORTS = settings.REPO / "reports"
 # Regression guard for the shipped system on the default gold set, split test: metric → (op, bound).
 # The lead sets these to the measured values minus a small margin; metrics are deterministic.
 FLOORS: dict[str, tuple[str, float]] = {
-    # measured on the test split at the last tuning (0.905, 0.782, 0.90, 0.060), less a margin
+    # measured on the test split at the last tuning (0.905, 0.782, 0.95, 0.071), less a margin
     "recall@3": (">=", 0.87),
     "mrr@10": (">=", 0.76),
     "offtopic_abstained": (">=", 0.85),
