@@ -50,7 +50,7 @@ class Hit:
     chunk: Chunk
     score: float
     rank: int
-    confident: bool = True  # clears the abstention bar on its own (cosine + word coverage)
+    confident: bool = True  # clears the abstention bar on its own, and gives any figure asked for
 
 
 @dataclass(frozen=True)
