@@ -114,6 +114,10 @@ def _ranks(ev: Evaluation, i: int) -> str:
     return ", ".join(parts)
 
 
+def _missing(o: Outcome) -> str:
+    return f", the clause gives no {o.missing} figure" if o.missing else ""
+
+
 def _signals(o: Outcome) -> str:
     return ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in o.signals.items())
 
@@ -131,7 +135,7 @@ def failures_section(ev: Evaluation, limit: int | None = None, shown: int = SHOW
         tags = ", ".join(t for t in (getattr(o.case.record, "topic", ""),
                                      "with diacritics" if o.case.diacritics else "without diacritics") if t)
         out += ["", f"#### {o.case.id} — {_excerpt(o.case.question, 300)}",
-                f"{tags}. First relevant rank: {_ranks(ev, i)}. Abstained: {'yes' if o.abstained else 'no'} "
+                f"{tags}. First relevant rank: {_ranks(ev, i)}. Abstained: {'yes' if o.abstained else 'no'}{_missing(o)} "
                 f"({_signals(o)}).", "", "Expected:"]
         out += [f"- {_excerpt(e, 300)}" for e in o.case.expected]
         out += ["", f"Retrieved instead (top {shown}):"]

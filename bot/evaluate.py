@@ -65,6 +65,7 @@ class Outcome:
     abstained: bool
     signals: dict[str, float]  # what abstention is decided on (best cosine, coverage…), for the report
     seconds: float
+    missing: str | None = None  # abstained because the clause gives no figure of this kind (answer_kind)
 
     @property
     def rank(self) -> int | None:
@@ -103,7 +104,7 @@ def run_systems(search: Search, cases: Sequence[Case], judge: Judge, systems: Se
             result = search(case.question, system)
             dt = time.perf_counter() - t0
             rows.append(Outcome(case, system, list(result.hits), judge(case, list(result.hits)),
-                                bool(result.abstained), signals(result), dt))
+                                bool(result.abstained), signals(result), dt, getattr(result, "missing", None)))
         out[system] = rows
         if progress:
             progress(f"{system}: {len(cases)} questions in {time.perf_counter() - t_all:.1f} s")

@@ -40,3 +40,14 @@ def test_the_report_has_the_tables_plot_and_failures(evaluation, tmp_path):
                    "![Recall@k](eval-test.png)", "## Regression floors", "## Failures", "mean latency"):
         assert needle in text, needle
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_failure_refused_by_the_figure_check_says_so(engine, tmp_path):
+    line = ('{"id": "q1", "split": "dev", "question": "Không đeo khẩu trang bị phạt bao nhiêu tiền?", '
+            '"answerable": true, "diacritics": true, "topic": "movement", "evidence": [{"source_id": '
+            '"hop-so-chi-huy-chi-thi-17-2021-07-28", "span": "Bước đầu đã xử phạt 1.359 trường hợp vi phạm"}]}')
+    (tmp_path / "gold.jsonl").write_text(line + "\n", encoding="utf-8")
+    ev = evaluate_gold(engine, gold.load(tmp_path / "gold.jsonl", "dev"), systems=(SHIPPED,))
+    [o] = ev.outcomes[SHIPPED]
+    assert o.abstained and o.missing == "money"
+    assert "the clause gives no money figure" in eval_report.failures_section(ev)
