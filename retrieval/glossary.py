@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from functools import lru_cache
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 from .corpus import CorpusError
@@ -70,11 +70,12 @@ class Glossary:
         return [(p, term) for term in self.terms for p in term.say
                 if (accented or p not in self.needs_diacritics) and _padded(p, accented) in seen]
 
-    def expand(self, question: str) -> tuple[str, ...]:
-        """The documents' phrases for what the question says, minus those it already uses."""
+    def expand(self, question: str, found: list[tuple[str, Term]] | None = None) -> tuple[str, ...]:
+        """The documents' phrases for what the question says, minus those it already uses.
+        `found`: the question's matches, when the caller has them already."""
         folded = _padded(question, False)
         out: list[str] = []
-        for _, term in self.matches(question):
+        for _, term in self.matches(question) if found is None else found:
             out += [m for m in term.means if _padded(m, False) not in folded and m not in out]
         return tuple(out)
 

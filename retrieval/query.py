@@ -54,8 +54,9 @@ def prepare(question: str, restorer: AccentRestorer | None = None,
     text = expand_shorthand(cleaned, accented=had)
     dense = text if had else (restorer or AccentRestorer({})).restore(text)
     glossary = glossary or Glossary()
-    extra = glossary.expand(text)
+    found = glossary.matches(text)
+    extra = glossary.expand(text, found)
     if extra:
         dense = f"{dense} ({', '.join(extra)})"
-    bridges = tuple((said, term.means) for said, term in glossary.matches(text))
+    bridges = tuple((said, term.means) for said, term in found)
     return Query(text, dense, had, extra, bridges)
