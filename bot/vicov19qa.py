@@ -19,7 +19,7 @@ import numpy as np
 
 from bot import evaluate as ev_
 from retrieval import settings
-from retrieval.gold import normalise
+from retrieval.text import normalise
 from retrieval.text import has_diacritics
 from retrieval.search import Tuning
 from retrieval.types import Hit

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .corpus import CorpusError
 from .jsonlines import objects
-from .text import has_diacritics, nfc
+from .text import contains_either, has_diacritics
 from .types import Chunk
 
 SPLITS = ("dev", "test", "all")
@@ -38,11 +38,6 @@ class GoldQuestion:
     split: str = ""
     topic: str = ""
     evidence: tuple[Evidence, ...] = ()
-
-
-def normalise(text: str) -> str:
-    """NFC with runs of whitespace collapsed: line breaks inside a clause must not break a match."""
-    return " ".join(nfc(text).split())
 
 
 def load(path: str | Path, split: str = "all") -> list[GoldQuestion]:
@@ -87,16 +82,10 @@ def _parse(rec: dict, where: str) -> GoldQuestion:
                         topic=str(rec.get("topic", "")), evidence=tuple(evidence))
 
 
-def matches(text_a: str, text_b: str) -> bool:
-    """One normalised text contains the other."""
-    a, b = normalise(text_a), normalise(text_b)
-    return bool(a and b) and (a in b or b in a)
-
-
 def covered(chunk: Chunk, evidence: tuple[Evidence, ...]) -> frozenset[int]:
     """Indices of the evidence spans this chunk is relevant to (empty: not relevant)."""
     return frozenset(i for i, ev in enumerate(evidence)
-                     if ev.source_id == chunk.source_id and matches(chunk.text, ev.span))
+                     if ev.source_id == chunk.source_id and contains_either(chunk.text, ev.span))
 
 
 def unreachable(evidence: tuple[Evidence, ...], chunks: list[Chunk]) -> list[Evidence]:

@@ -37,3 +37,14 @@ def words(text: str) -> list[str]:
 
 def has_letters(text: str) -> bool:
     return any(c.isalpha() for c in text)
+
+
+def normalise(text: str) -> str:
+    """NFC with runs of whitespace collapsed: line breaks inside a clause must not break a match."""
+    return " ".join(nfc(text).split())
+
+
+def contains_either(text_a: str, text_b: str) -> bool:
+    """One normalised text contains the other: how a quoted span and a clause are matched."""
+    a, b = normalise(text_a), normalise(text_b)
+    return bool(a and b) and (a in b or b in a)
