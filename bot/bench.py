@@ -58,7 +58,7 @@ def percentiles(ms: list[float]) -> tuple[float, float]:
 
 def run(args) -> int:
     from bot.render import render
-    from retrieval.corpus import load_manifest
+    from retrieval import faq
     from retrieval.engine import Engine
     from retrieval.index import build
 
@@ -84,8 +84,8 @@ def run(args) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        build(load_manifest(settings.DEFAULT_MANIFEST), engine.retriever.embedder, Path(tmp) / "index",
-              corpus_name="manifest")
+        docs, entries = faq.curated()
+        build(docs, engine.retriever.embedder, Path(tmp) / "index", corpus_name="manifest", faq=entries)
         build_s = time.perf_counter() - t
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

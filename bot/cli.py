@@ -121,8 +121,8 @@ def cmd_setup_model(args) -> int:
 
 def cmd_setup(args) -> int:
     """Idempotent: converts the model and (re)builds the index only when needed."""
-    from retrieval import settings
-    from retrieval.corpus import checksum, load_manifest
+    from retrieval import faq, settings
+    from retrieval.corpus import checksum
     from retrieval.index import IndexNotUsable, load
 
     model = settings.model_setting(args.model)
@@ -131,7 +131,7 @@ def cmd_setup(args) -> int:
         ensure_model(settings.default_model_dir())
     path = settings.index_dir(args.index)
     try:
-        load(path, model=model, expected_checksum=checksum(load_manifest(settings.DEFAULT_MANIFEST)))
+        load(path, model=model, expected_checksum=checksum(*faq.curated()))
         print(f"Index up to date: {path}", file=sys.stderr)
     except IndexNotUsable as why:
         print(f"{why}\nBuilding it now…", file=sys.stderr)
@@ -147,15 +147,17 @@ def cmd_index(args) -> int:
 
 
 def _build(path: Path, model: str, corpus: str | None) -> None:
-    from retrieval import settings
-    from retrieval.corpus import load_jsonl, load_manifest
+    from retrieval import faq
+    from retrieval.corpus import load_jsonl
     from retrieval.embedding import Embedder
     from retrieval.index import build
 
-    docs = load_jsonl(Path(corpus)) if corpus else load_manifest(settings.DEFAULT_MANIFEST)
-    manifest = build(docs, Embedder(model), path, corpus_name=str(corpus) if corpus else "manifest")
-    print(f"Indexed {manifest['documents']} documents, {manifest['chunks']} clauses in "
-          f"{manifest['build_seconds']} s → {path}", file=sys.stderr)
+    docs, entries = (load_jsonl(Path(corpus)), []) if corpus else faq.curated()
+    manifest = build(docs, Embedder(model), path, corpus_name=str(corpus) if corpus else "manifest",
+                     faq=entries)
+    print(f"Indexed {manifest['documents']} documents, {manifest['chunks']} clauses, "
+          f"{manifest['faq_questions']} FAQ questions in {manifest['build_seconds']} s → {path}",
+          file=sys.stderr)
 
 
 def _engine(args):

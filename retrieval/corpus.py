@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -83,12 +83,14 @@ def load_jsonl(path: Path) -> list[Document]:
     return docs
 
 
-def checksum(docs: list[Document]) -> str:
-    """Identifies the exact corpus an index was built from (texts and metadata)."""
+def checksum(docs: list[Document], faq: list = ()) -> str:
+    """Identifies the exact corpus an index was built from (texts, metadata, FAQ entries)."""
     h = hashlib.sha256()
     for d in docs:
         h.update(json.dumps(d.source.to_dict(), sort_keys=True, ensure_ascii=False).encode())
         h.update(d.text.encode("utf-8"))
+    for e in faq:
+        h.update(json.dumps(asdict(e), sort_keys=True, ensure_ascii=False).encode())
     return h.hexdigest()
 
 

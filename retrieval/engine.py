@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from . import answer as answering
-from . import settings
-from .corpus import checksum, load_manifest
+from . import faq, settings
+from .corpus import checksum
 from .embedding import Embedder
 from .glossary import Glossary
 from .index import Index, load
@@ -30,7 +30,7 @@ class Engine:
         expected = None
         default_corpus = _built_from(path) == "manifest"
         if default_corpus:  # refuse a stale index
-            expected = checksum(load_manifest(settings.DEFAULT_MANIFEST))
+            expected = checksum(*faq.curated())
         index = load(path, model=model, expected_checksum=expected)
         glossary = Glossary.load(settings.glossary_path(default_corpus))
         return cls(index, Retriever(index, Embedder(model), tuning, glossary))

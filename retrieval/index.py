@@ -4,6 +4,8 @@
     dense.faiss    normalised passage vectors (inner product = cosine)
     lexical/       BM25 over folded, segmented text
     accents.json   the corpus's accented forms, to repair questions typed without diacritics
+    faq.faiss      residents' questions written for the clauses (faq.py), as query vectors;
+    faq_lexical/   the same questions in BM25; which clause each answers is in index.db (faq)
     manifest.json  model, dimensions, corpus checksum, build time: checked on load
 """
 from __future__ import annotations
@@ -17,20 +19,40 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import faiss
+import numpy as np
 import sqlite_utils
 
 from .chunking import MAX_CHARS, chunk_document
 from .corpus import Document, checksum
 from .diacritics import AccentRestorer
 from .embedding import Embedder
+from .faq import Entry, attach
 from .lexical import LexicalIndex
+from .query import prepare
 from .types import Chunk, Source
 
-FORMAT = 1
+FORMAT = 2
 
 
 class IndexNotUsable(RuntimeError):
     """The index is missing, stale or built differently; the message says what to run."""
+
+
+@dataclass
+class FaqIndex:
+    """The FAQ's questions (one vector and one BM25 document each) and the clauses they belong to."""
+
+    questions: list[str]
+    vectors: np.ndarray  # (questions, dim), normalised
+    lexical: LexicalIndex
+    question: np.ndarray  # for each (question, clause) link: the question's row
+    chunk: np.ndarray  # ... and the clause's position in Index.chunks
+
+    def per_chunk(self, scores: np.ndarray, n_chunks: int, empty: float) -> np.ndarray:
+        """Each clause's best score over its questions; `empty` where it has none."""
+        out = np.full(n_chunks, empty, dtype=np.float32)
+        np.maximum.at(out, self.chunk, scores[self.question])
+        return out
 
 
 @dataclass
@@ -43,6 +65,7 @@ class Index:
     dense: faiss.Index
     lexical: LexicalIndex
     accents: AccentRestorer
+    faq: FaqIndex | None = None
 
 
 def passage_text(chunk: Chunk, source: Source) -> str:
@@ -51,7 +74,8 @@ def passage_text(chunk: Chunk, source: Source) -> str:
     return f"{heading}: {chunk.text}" if heading else chunk.text
 
 
-def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str = "") -> dict:
+def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str = "",
+          faq: list[Entry] = ()) -> dict:
     """Write a complete index to `out` (built beside it, then swapped in)."""
     t0 = time.perf_counter()
     out = Path(out)
@@ -81,16 +105,21 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
 
     texts = [c.text for c in chunks]
     LexicalIndex.build(texts).save(tmp / "lexical")
-    AccentRestorer.build([d.text for d in docs]).save(tmp / "accents.json")
+    accents = AccentRestorer.build([d.text for d in docs])
+    accents.save(tmp / "accents.json")
+    links = attach(list(faq), chunks)
+    if links:
+        _build_faq(links, embedder, accents, tmp)
 
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
         "dim": int(vectors.shape[1]),
         "corpus": corpus_name,
-        "corpus_checksum": checksum(docs),
+        "corpus_checksum": checksum(docs, faq),
         "documents": len(docs),
         "chunks": len(chunks),
+        "faq_questions": len({q for q, _ in links}),
         "max_chunk_chars": MAX_CHARS,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - t0, 2),
@@ -105,6 +134,33 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     else:
         tmp.rename(out)
     return manifest
+
+
+def _build_faq(links: list[tuple[str, int]], embedder: Embedder, accents: AccentRestorer, tmp: Path) -> None:
+    """Questions are read as a resident's would be: shorthand expanded, diacritics restored."""
+    questions = list(dict.fromkeys(q for q, _ in links))
+    row = {q: i for i, q in enumerate(questions)}
+    db = sqlite_utils.Database(tmp / "index.db")
+    db["faq"].insert_all(({"question_row": row[q], "question": q, "chunk_seq": i} for q, i in links))
+    db.close()
+    vectors = embedder.queries([prepare(q, accents).dense_text for q in questions])
+    store = faiss.IndexFlatIP(vectors.shape[1])
+    store.add(vectors)
+    faiss.write_index(store, str(tmp / "faq.faiss"))
+    LexicalIndex.build(questions).save(tmp / "faq_lexical")
+
+
+def _load_faq(path: Path, db: sqlite_utils.Database) -> FaqIndex | None:
+    if not (path / "faq.faiss").is_file():
+        return None
+    rows = list(db.query("select question_row, question, chunk_seq from faq"))
+    questions = {r["question_row"]: r["question"] for r in rows}
+    store = faiss.read_index(str(path / "faq.faiss"))
+    return FaqIndex(questions=[questions[i] for i in range(len(questions))],
+                    vectors=store.reconstruct_n(0, store.ntotal),
+                    lexical=LexicalIndex.load(path / "faq_lexical"),
+                    question=np.array([r["question_row"] for r in rows]),
+                    chunk=np.array([r["chunk_seq"] for r in rows]))
 
 
 def load(path: Path, model: str | None = None, expected_checksum: str | None = None) -> Index:
@@ -136,6 +192,7 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
         chunks = [Chunk(id=r["id"], source_id=r["source_id"], start=r["start"], end=r["end"],
                         text=r["text"], location=r["location"], heading=r["heading"])
                   for r in db.query("select * from chunks order by seq")]
+        faq = _load_faq(path, db)
         db.close()
         dense = faiss.read_index(str(path / "dense.faiss"))
         lexical = LexicalIndex.load(path / "lexical")
@@ -143,6 +200,7 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
     except Exception as e:
         raise IndexNotUsable(f"The index at {path} is incomplete or damaged ({e}). "
                           f"Rebuild it with: {rebuild}") from None
-    if dense.ntotal != len(chunks) or dense.d != manifest.get("dim"):
+    if dense.ntotal != len(chunks) or dense.d != manifest.get("dim") or (
+            faq and len(faq.questions) != len(faq.vectors)):
         raise IndexNotUsable(f"The index at {path} is inconsistent. Rebuild it with: {rebuild}")
-    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents)
+    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents, faq)

