@@ -3,7 +3,7 @@
 "Không đeo khẩu trang bị phạt bao nhiêu tiền?" is not answered by a clause about fines that
 names no sum, however close its words: quoting it would look like an answer to a resident. So a
 question asking for an amount of money or a length of time is answered only by a clause that
-states one. Only these two kinds are checked, because both the asking ("bao nhiêu tiền", "mấy
+states one (a length of time may be said without a number: "hằng ngày", "ngay lập tức"). Only these two kinds are checked, because both the asking ("bao nhiêu tiền", "mấy
 ngày", "bao lâu") and the stating ("15 ngày", "500.000 đồng") are recognisable from the words
 alone; every other question passes. Matching is on folded words, so chat spellings work too.
 """
@@ -30,7 +30,11 @@ _ASKS = {
 }
 _STATES = {
     MONEY: re.compile(r"\b\d[\d.,]* ?(?:dong|d|trieu|ty|nghin|ngan|vnd|usd)\b|\b(?:trieu|ty|nghin|ngan) dong\b"),
-    DURATION: re.compile(rf"\b{_NUMBER} {_UNIT}\b"),
+    # "bao lâu" is answered by a number of days, but also by "báo cáo từng phút", "hằng ngày",
+    # "trả kết quả trong thời gian ngắn nhất" (dev q351 was refused for lacking a number).
+    DURATION: re.compile(rf"\b{_NUMBER} (?:{_UNIT}|gio|tieng|phut)\b|\btung (?:gio|phut|ngay)\b"
+                         r"|\b(?:hang|moi) (?:ngay|tuan|thang)\b|\bngay lap tuc\b"
+                         r"|\btrong thoi gian (?:ngan|som) nhat\b"),
 }
 
 

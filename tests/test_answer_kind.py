@@ -36,11 +36,21 @@ def test_a_clause_gives_a_sum_only_with_an_amount_of_money():
     assert not states(MONEY, "Bước đầu đã xử phạt 1.359 trường hợp vi phạm ra ngoài không đúng quy định")
 
 
-def test_a_clause_gives_a_length_of_time_only_with_a_number_of_days_weeks_months_or_years():
+def test_a_clause_gives_a_length_of_time_with_a_number_of_days_or_hours():
     assert states(DURATION, "không chỉ 15 ngày giãn cách xã hội")
     assert states(DURATION, "cách ly mười bốn ngày")
+    assert states(DURATION, "trả kết quả trong vòng 24 giờ")
     assert not states(DURATION, "Chiều 10/5, Thường trực Thành ủy Hà Nội đã làm việc")
-    assert not states(DURATION, "bảo đảm 22/22 chốt hoạt động 24/24h")
+    assert not states(DURATION, "bảo đảm 22/22 chốt hoạt động 24/24h")  # round the clock, not how long
+
+
+def test_a_clause_gives_a_length_of_time_in_words_too():
+    assert states(DURATION, "phải có báo cáo giờ, thậm chí từng phút theo diễn biến của dịch")
+    assert states(DURATION, "cập nhật hằng ngày")
+    assert states(DURATION, "trả kết quả xét nghiệm trong thời gian ngắn nhất")
+    assert states(DURATION, "tiêm mũi 2 ngay lập tức")
+    assert not states(DURATION, "thực hiện khẩn trương, tốc độ")  # how fast, not how long
+    assert not states(DURATION, "ngày 23/7/2021")
 
 
 def test_no_kind_asks_nothing_of_the_clause():
