@@ -49,7 +49,8 @@ class Tuning:
     min_coverage_lexical: float = 0.45  # lexical-only mode has no cosine: coverage alone, same rule
     # The FAQ (faq.py), when the index has one: a clause's best cosine and best BM25 score over the
     # residents' questions written for it, each standardised like the two sides above and added
-    # at this weight (dev split: R@3 0.894 → 0.965, MRR@10 0.826 → 0.909; 0.5-1.0 all within 0.01).
+    # at this weight (the 141 answerable dev questions of the time: R@3 0.894 → 0.965, MRR@10 0.826
+    # → 0.909, any weight from 0.5 to 1.0 within 0.01; a held-out 54 then: 0.833 → 0.926, 0.732 → 0.886).
     faq_weight: float = 0.75
     # For abstention a clause's cosine is the higher of its own and its best FAQ question's less
     # this much: question-to-question cosines run higher than question-to-clause ones. Set on dev
@@ -67,6 +68,7 @@ class Result:
     coverage: float
     abstained: bool
     missing: str | None = None  # the figure asked for (answer_kind) that an on-topic best clause lacks
+    best_faq_cosine: float | None = None  # the best clause's closest FAQ question, if it has any
 
 
 class Retriever:
@@ -129,7 +131,8 @@ class Retriever:
         best_lex = float(lex[allowed].max()) if allowed.any() else 0.0
         cover = covers[0] if groups else 0.0
         missing = kind if hits and on_topic[0] and not gives[0] else None
-        return Result(q, hits, best_cos, best_lex, cover, not hits or not hits[0].confident, missing)
+        best_faq = float(asked[groups[0][0]]) if groups and np.isfinite(asked[groups[0][0]]) else None
+        return Result(q, hits, best_cos, best_lex, cover, not hits or not hits[0].confident, missing, best_faq)
 
     def _lexical(self, q: Query) -> np.ndarray:
         scores = self.index.lexical.scores(q.text)

@@ -91,3 +91,10 @@ def test_a_corpus_without_an_faq_is_searched_as_before(tmp_path, embedder):
     index = load(tmp_path / "index", model=embedder.name)
     assert index.faq is None and not (tmp_path / "index" / "faq.faiss").exists()
     assert Retriever(index, embedder).search("chợ mở cửa mấy giờ").hits[0].chunk.source_id == "a"
+
+
+def test_asked_word_for_word_an_faq_question_is_answered_with_its_clause(engine):
+    e = next(e for e in ENTRIES if e.source_id == KY_LUAT and CHECKPOINTS in e.span)
+    result = engine.search(e.ask[0], k=3)
+    assert result.best_faq_cosine == pytest.approx(1.0, abs=0.01)
+    assert not result.abstained and contains_either(result.hits[0].chunk.text, e.span)
