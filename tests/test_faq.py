@@ -96,5 +96,5 @@ def test_a_corpus_without_an_faq_is_searched_as_before(tmp_path, embedder):
 def test_asked_word_for_word_an_faq_question_is_answered_with_its_clause(engine):
     e = next(e for e in ENTRIES if e.source_id == KY_LUAT and CHECKPOINTS in e.span)
     result = engine.search(e.ask[0], k=3)
-    assert result.best_faq_cosine == pytest.approx(1.0, abs=0.01)
+    assert result.best_faq_cosine > 0.95  # not 1: the question also reads the glossary's phrases
     assert not result.abstained and contains_either(result.hits[0].chunk.text, e.span)
