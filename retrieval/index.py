@@ -181,8 +181,8 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
             f"The index at {path} was built with the model '{manifest.get('model')}', but the "
             f"configured model is '{model}'. Rebuild it with: {rebuild} --model {model}")
     if expected_checksum and manifest.get("corpus_checksum") != expected_checksum:
-        raise IndexNotUsable(f"The index at {path} is stale: the documents changed since it was built. "
-                          f"Rebuild it with: {rebuild}")
+        raise IndexNotUsable(f"The index at {path} is stale: the documents or the FAQ changed since it "
+                          f"was built. Rebuild it with: {rebuild}")
     try:
         db = sqlite_utils.Database(path / "index.db")
         sources, texts = {}, {}
