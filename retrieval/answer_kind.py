@@ -3,9 +3,10 @@
 "Không đeo khẩu trang bị phạt bao nhiêu tiền?" is not answered by a clause about fines that
 names no sum, however close its words: quoting it would look like an answer to a resident. So a
 question asking for an amount of money or a length of time is answered only by a clause that
-states one (a length of time may be said without a number: "hằng ngày", "ngay lập tức"). Only these two kinds are checked, because both the asking ("bao nhiêu tiền", "mấy
-ngày", "bao lâu") and the stating ("15 ngày", "500.000 đồng") are recognisable from the words
-alone; every other question passes. Matching is on folded words, so chat spellings work too.
+states one (a length of time may be said without a number: "hằng ngày", "ngay lập tức"). Only
+these two kinds are checked, because both the asking ("bao nhiêu tiền", "mấy ngày", "bao lâu")
+and the stating ("15 ngày", "500.000 đồng") are recognisable from the words alone; every other
+question passes. Matching is on folded words, so chat spellings work too.
 """
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ JSON lines: `{"source_id": "...", "span": "<copied verbatim from the source>", "
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def curated() -> tuple[list[Document], list[Entry]]:
     return docs, load(settings.DEFAULT_FAQ, docs)
 
 
-def attach(entries: list[Entry], chunks: list[Chunk]) -> list[tuple[str, int]]:
+def attach(entries: Sequence[Entry], chunks: list[Chunk]) -> list[tuple[str, int]]:
     """(question, chunk position) for every chunk that holds an entry's span or lies inside it.
 
     A span no indexed chunk matches (a headline the cleaner dropped) attaches to nothing."""

@@ -14,6 +14,7 @@ import json
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,7 +76,7 @@ def passage_text(chunk: Chunk, source: Source) -> str:
 
 
 def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str = "",
-          faq: list[Entry] = ()) -> dict:
+          faq: Sequence[Entry] = ()) -> dict:
     """Write a complete index to `out` (built beside it, then swapped in)."""
     t0 = time.perf_counter()
     out = Path(out)
@@ -107,7 +108,7 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     LexicalIndex.build(texts).save(tmp / "lexical")
     accents = AccentRestorer.build([d.text for d in docs])
     accents.save(tmp / "accents.json")
-    links = attach(list(faq), chunks)
+    links = attach(faq, chunks)
     if links:
         _build_faq(links, embedder, accents, tmp)
 
