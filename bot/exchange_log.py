@@ -1,7 +1,10 @@
 """The SQLite log of every exchange, which the officials' review reads.
 
-A question is written as soon as it arrives and completed once answered, so a crash in between
-still leaves the question. Users appear only as salted hashes. If the database cannot be
+A question is written as soon as it arrives, before anything that can wait, and completed once
+answered and delivered; until then its row keeps where the reply must go (`chat_ref`), so a
+restarted bot can still answer it (`unfinished`). The platform's update id (`update_key`) is
+unique, so a re-delivered update is never logged or answered twice, across restarts too.
+Users appear only as salted hashes; questions are stored at most MAX_STORED_CHARS long. If the database cannot be
 written, the record goes to a JSON-lines spool beside it and is moved in on the next good write:
 a failing disk never loses a question, and never stops the answer reaching the user.
 """
@@ -23,8 +26,24 @@ import sqlite_utils
 log = logging.getLogger(__name__)
 
 
+# Enough to see what a too-long message was about (the bot answers at most 1,000 characters),
+# while a flood of 20,000-character messages cannot bloat the log.
+MAX_STORED_CHARS = 2000
+COLUMNS = {
+    "id": str, "at": str, "channel": str, "user_hash": str, "question": str, "update_key": str,
+    "chat_ref": str, "status": str, "abstained": int, "citations": str, "confidence": float, "reply": str,
+    "latency_ms": float, "delivered": int, "delivery": str, "attempts": int, "error": str,
+}
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def capped(text: str) -> str:
+    if len(text) <= MAX_STORED_CHARS:
+        return text
+    return f"{text[:MAX_STORED_CHARS]} […{len(text) - MAX_STORED_CHARS} more characters not stored]"
 
 
 class ExchangeLog:
@@ -41,14 +60,16 @@ class ExchangeLog:
         db = sqlite_utils.Database(sqlite3.connect(self.path, check_same_thread=False, timeout=10))
         db.enable_wal()
         db.execute("pragma synchronous = normal")
-        db["exchanges"].create({
-            "id": str, "at": str, "channel": str, "user_hash": str, "question": str,
-            "status": str, "abstained": int, "citations": str, "reply": str,
-            "latency_ms": float, "delivered": int, "error": str,
-        }, pk="id", if_not_exists=True)
+        table = db["exchanges"]
+        table.create(COLUMNS, pk="id", if_not_exists=True)
+        for name, kind in COLUMNS.items():  # a log written by an older version gains the new columns
+            if name not in table.columns_dict:
+                table.add_column(name, kind)
         db["feedback"].create({"id": str, "exchange_id": str, "at": str, "user_hash": str, "value": str},
                               pk="id", foreign_keys=[("exchange_id", "exchanges", "id")], if_not_exists=True)
         db["exchanges"].create_index(["at"], if_not_exists=True)
+        db["exchanges"].create_index(["update_key"], unique=True, if_not_exists=True)
+        db["exchanges"].create_index(["chat_ref"], if_not_exists=True)
         return db
 
     def _stored_salt(self) -> str:
@@ -65,22 +86,60 @@ class ExchangeLog:
 
     # --- writing -------------------------------------------------------------------------
 
-    def question(self, channel: str, user_id: object, text: str) -> str:
-        """Record an incoming question; returns its exchange id."""
+    def question(self, channel: str, user_id: object, text: str, key: str | None = None,
+                 chat: dict | None = None) -> str | None:
+        """Record an incoming question; its exchange id, or None when `key` was logged before."""
         xid = secrets.token_hex(8)
-        self._write("exchanges", {"id": xid, "at": _now(), "channel": channel,
-                                  "user_hash": self.user_hash(channel, user_id), "question": text,
-                                  "status": "received", "delivered": 0})
+        row = {"id": xid, "at": _now(), "channel": channel, "user_hash": self.user_hash(channel, user_id),
+               "question": capped(text), "update_key": f"{channel}:{key}" if key is not None else None,
+               "chat_ref": json.dumps(chat) if chat is not None else None, "status": "received",
+               "delivered": 0}
+        with self._lock:
+            if row["update_key"] and self._known(row["update_key"]):
+                return None
+        self._write("exchanges", row)
         return xid
 
-    def answered(self, xid: str, answer, reply: str, latency_ms: float, delivered: bool = True,
-                 error: str | None = None) -> None:
+    def _known(self, update_key: str) -> bool:
+        try:
+            return bool(self._db.execute("select 1 from exchanges where update_key = ?", [update_key]).fetchone())
+        except sqlite3.Error:
+            return f'"update_key": {json.dumps(update_key)}' in self._spool_text()
+
+    def answered(self, xid: str, answer, latency_ms: float, error: str | None = None,
+                 margin: float | None = None, status: str | None = None) -> None:
+        """What the engine said (or that it failed: `answer` None)."""
         cites = [{"chunk_id": c.chunk_id, "score": c.score} for c in answer.citations] if answer else []
         self._write("exchanges", {
-            "id": xid, "status": answer.status if answer else "error",
-            "abstained": int(answer.abstained) if answer else 1,
-            "citations": json.dumps(cites), "reply": reply, "latency_ms": round(latency_ms, 1),
-            "delivered": int(delivered), "error": error}, update=True)
+            "id": xid, "status": status or (answer.status if answer else "error"),
+            "abstained": int(answer.abstained) if answer else 1, "citations": json.dumps(cites),
+            "confidence": round(margin, 4) if margin is not None else None,
+            "latency_ms": round(latency_ms, 1), "error": error}, update=True)
+
+    def delivered(self, xid: str, reply: str, outcome: str, attempts: int = 1, error: str | None = None) -> None:
+        """How the reply travelled; the exchange is complete, so where to deliver it is forgotten."""
+        row = {"id": xid, "reply": reply, "delivered": int(outcome == "delivered"), "delivery": outcome,
+               "attempts": attempts, "chat_ref": None}
+        if error:
+            row["error"] = error
+        self._write("exchanges", row, update=True)
+
+    def unfinished(self, channel: str, within_seconds: float) -> list[dict]:
+        """Questions of `channel` not yet delivered, younger than `within_seconds`, oldest first;
+        older ones are marked `expired` (shown so to officials) and no longer kept for delivery."""
+        cutoff = datetime.fromtimestamp(datetime.now(timezone.utc).timestamp() - within_seconds, timezone.utc)
+        cutoff_s = cutoff.isoformat(timespec="milliseconds")
+        with self._lock:
+            with self._db.conn:
+                self._db.execute("update exchanges set status = 'expired', chat_ref = null "
+                                 "where channel = ? and chat_ref is not null and at < ?", [channel, cutoff_s])
+            rows = list(self._db.query("select id, update_key, chat_ref, user_hash, question from exchanges "
+                                       "where channel = ? and chat_ref is not null order by at", [channel]))
+        for r in rows:
+            r["chat"] = json.loads(r.pop("chat_ref"))
+            key = r["update_key"]
+            r["update_key"] = key.split(":", 1)[1] if key else None
+        return rows
 
     def feedback(self, xid: str, channel: str, user_id: object, value: str) -> bool:
         """Store a 👍/👎 press; False when the exchange is unknown (nothing is written then)."""
@@ -134,7 +193,13 @@ class ExchangeLog:
         self.spool.unlink()
 
     def _in_spool(self, xid: str) -> bool:
-        return self.spool.exists() and f'"id": "{xid}"' in self.spool.read_text(encoding="utf-8")
+        return f'"id": "{xid}"' in self._spool_text()
+
+    def _spool_text(self) -> str:
+        try:
+            return self.spool.read_text(encoding="utf-8")
+        except OSError:
+            return ""
 
     # --- reading (tests, review) -----------------------------------------------------------
 

@@ -8,21 +8,13 @@ a message never ends inside a tag or a quote.
 from __future__ import annotations
 
 import html
-import os
 import re
 from dataclasses import dataclass
 from datetime import date
 
-from retrieval.answer_kind import DURATION, MONEY
 from retrieval.types import Answer, Source
 
-# What a no_match answer says is missing when a question asked for a figure (retrieval.answer_kind).
-FIGURES = {MONEY: "số tiền cụ thể", DURATION: "thời hạn cụ thể (bao nhiêu ngày, bao lâu)"}
-DEFAULT_HOTLINE = "đường dây nóng của Bộ Y tế 1900 9095, hoặc UBND phường, xã nơi bạn ở"
-
-
-def hotline() -> str:
-    return os.environ.get("RULEBOT_HOTLINE") or DEFAULT_HOTLINE
+from . import messages as msg
 
 
 @dataclass(frozen=True)
@@ -32,7 +24,7 @@ class Block:
 
 
 def vn_date(d: date | None) -> str:
-    return d.strftime("%d/%m/%Y") if d else "không rõ ngày"
+    return d.strftime("%d/%m/%Y") if d else msg.UNKNOWN_DATE
 
 
 def source_line(source: Source, location: str) -> str:
@@ -45,26 +37,16 @@ def source_line(source: Source, location: str) -> str:
 
 def blocks(answer: Answer) -> list[Block]:
     if answer.status == "invalid":
-        return [Block("text", answer.notice or "Mình chưa hiểu câu hỏi.")]
+        return [Block("text", msg.invalid_question(answer.notice, len(answer.question)))]
     if answer.status == "no_match" or not answer.main:
-        scope = f" (tính đến ngày {vn_date(answer.as_of)})" if answer.as_of else ""
-        if answer.missing in FIGURES:
-            first = f"Các văn bản mình đang có{scope} không nêu {FIGURES[answer.missing]} cho việc này."
-        else:
-            first = f"Mình chưa tìm thấy quy định nào về việc này trong các văn bản đang có{scope}."
-        return [
-            Block("text", first),
-            Block("text", f"Bạn vui lòng liên hệ {hotline()} để được hướng dẫn."),
-        ]
+        scope = msg.scope(vn_date(answer.as_of) if answer.as_of else None)
+        return [Block("text", t) for t in msg.not_found(scope, answer.missing)]
     main = answer.main
     dates = {c.source.date for c in answer.citations}
-    if len(dates) > 1:
-        lead = f"Văn bản mới nhất về việc này (ngày {vn_date(main.source.date)}) nêu:"
-    else:
-        lead = "Quy định liên quan nhất mình tìm được:"
+    lead = msg.LEAD_NEWEST.format(date=vn_date(main.source.date)) if len(dates) > 1 else msg.LEAD
     out = [Block("text", lead), Block("quote", main.quote), Block("source", source_line(main.source, main.location))]
     if answer.more:
-        out.append(Block("text", "Các đoạn liên quan khác:"))
+        out.append(Block("text", msg.MORE))
         for c in answer.more:
             out += [Block("small_quote", _shorten(c.quote, c.focus)),
                     Block("source", source_line(c.source, c.location))]
@@ -75,9 +57,14 @@ def source_list(sources: list[Source]) -> list[Block]:
     """/nguon on every channel: the documents searched, newest first, each with its date,
     so a resident can judge how current an answer can be."""
     if not sources:
-        return [Block("text", "Hiện mình chưa có văn bản nào để tra cứu.")]
-    return [Block("text", "Các văn bản mình đang tra cứu (mới nhất trước):")] + [
+        return [Block("text", msg.NO_SOURCES)]
+    return [Block("text", msg.SOURCES_HEAD)] + [
         Block("text", f"• {vn_date(s.date)}: {s.title} ({s.issuer})") for s in sources]
+
+
+def texts(*lines: str) -> list[Block]:
+    """Plain sentences (greetings, help, apologies) as blocks, to be packed like an answer."""
+    return [Block("text", t) for t in lines]
 
 
 def _shorten(quote: str, focus: tuple[int, int] | None = None, limit: int = 200) -> str:

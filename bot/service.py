@@ -1,6 +1,5 @@
-"""What every channel does with a message: flood check, log, answer off the event loop, log again.
-
-Channels only receive, render and send; they never answer or log on their own.
+"""What every channel does with a question: log it, flood check, answer off the event loop, log
+the outcome. Channels only receive, render and send; they never answer or log on their own.
 """
 from __future__ import annotations
 
@@ -12,34 +11,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.engine import Engine
 from retrieval.types import Answer
 
 from .exchange_log import ExchangeLog
 
 log = logging.getLogger(__name__)
-
-FLOOD_MESSAGE = "Bạn gửi hơi nhanh, mình chưa kịp trả lời. Bạn đợi vài giây rồi hỏi tiếp nhé."
-ERROR_MESSAGE = "Xin lỗi, mình đang gặp sự cố nên chưa trả lời được. Bạn vui lòng thử lại sau ít phút."
-NON_TEXT_MESSAGE = "Mình chỉ đọc được tin nhắn chữ. Bạn hãy gõ câu hỏi, ví dụ: “Tôi có được ra ngoài không?”"
-EXAMPLES = (
-    "Tôi có được ra ngoài không?",
-    "Phương châm “4 tại chỗ” là gì?",
-    "Người về từ vùng dịch có phải xét nghiệm không?",
-)
-GREETING = (
-    "Xin chào! Mình là trợ lý tra cứu quy định phòng, chống dịch Covid-19 của Hà Nội.\n"
-    "Bạn hỏi, mình trả lời bằng đúng câu chữ trong văn bản và ghi rõ nguồn: tên văn bản, "
-    "cơ quan ban hành, ngày, mục.\n"
-    "Mình không tư vấn sức khỏe và không trả lời những gì văn bản không nói; khi đó mình sẽ chỉ "
-    "bạn nơi hỏi chính thức."
-)
-HELP = (
-    "Cách dùng: gõ câu hỏi bằng tiếng Việt, có dấu hay không dấu đều được.\n"
-    "/nguon — các văn bản mình đang tra cứu\n"
-    "/help — hướng dẫn này\n"
-    "Dưới mỗi câu trả lời có nút 👍 / 👎 để bạn góp ý; cán bộ sẽ xem lại các câu trả lời."
-)
 
 
 def log_path(cli_value: str | None = None) -> Path:
@@ -67,45 +43,56 @@ class FloodLimiter:
 @dataclass
 class Exchange:
     id: str
-    answer: Answer | None  # None when flood-limited (nothing is answered then)
+    answer: Answer | None  # None when flood-limited or when the engine failed
     started: float
     limited: bool = False
     notify: bool = False  # limited, and the user has not been told yet in this window
 
 
 class Service:
-    def __init__(self, engine: Engine, exchange_log: ExchangeLog, limiter: FloodLimiter | None = None):
+    def __init__(self, engine, exchange_log: ExchangeLog, limiter: FloodLimiter | None = None):
         self.engine = engine
         self.log = exchange_log
         self.limiter = limiter or FloodLimiter()
         self._flood_noticed: dict[str, float] = {}
 
-    async def ask(self, channel: str, user_id: object, text: str) -> Exchange:
-        """Log the question, then answer it in a worker thread so other chats keep flowing."""
+    def receive(self, channel: str, user_id: object, text: str, key: str | None = None,
+                chat: dict | None = None) -> str | None:
+        """Log a question the moment it arrives; None when this update was logged before."""
+        return self.log.question(channel, user_id, text, key=key, chat=chat)
+
+    def user_hash(self, channel: str, user_id: object) -> str:
+        return self.log.user_hash(channel, user_id)
+
+    async def answer(self, xid: str, user_hash: str, text: str) -> Exchange:
+        """Answer a logged question in a worker thread, so other chats keep flowing. Never raises:
+        an engine failure is logged and comes back as an Exchange without an answer."""
         started = time.perf_counter()
-        key = self.log.user_hash(channel, user_id)
-        xid = self.log.question(channel, user_id, text)
-        if not self.limiter.allow(key):
-            notify = self._notice_due(key)
-            self.log.answered(xid, None, FLOOD_MESSAGE if notify else "", 0.0, error="flood-limited")
+        if not self.limiter.allow(user_hash):
+            notify = self._notice_due(user_hash)
+            self._safely(self.log.answered, xid, None, 0.0, error="flood-limited", status="limited")
+            self._safely(self.log.delivered, xid, "", "none" if not notify else "flood-notice", 0)
             return Exchange(xid, None, started, limited=True, notify=notify)
         try:
-            answer = await asyncio.to_thread(self.engine.answer, text)
-        except Exception:
+            answer, margin = await asyncio.to_thread(self._answer, text)
+        except Exception as e:
             log.exception("answering failed")
-            self.log.answered(xid, None, ERROR_MESSAGE, _ms(started), error="engine-error")
-            raise
+            self._safely(self.log.answered, xid, None, _ms(started), error=f"engine-error: {type(e).__name__}")
+            return Exchange(xid, None, started)
+        self._safely(self.log.answered, xid, answer, _ms(started), margin=margin)
         return Exchange(xid, answer, started)
 
-    def delivered(self, ex: Exchange, reply: str, ok: bool = True, error: str | None = None) -> None:
+    def _answer(self, text: str) -> tuple[Answer, float | None]:
+        answer = self.engine.answer(text)
+        return answer, getattr(answer, "margin", None)
+
+    def delivered(self, ex: Exchange, reply: str, delivery) -> None:
         """Complete the log record once the channel has (or has not) sent the reply. Never raises:
         the reply is already out, and a failing log must not turn it into an error message."""
-        if ex.limited:
-            return
-        try:
-            self.log.answered(ex.id, ex.answer, reply, _ms(ex.started), delivered=ok, error=error)
-        except Exception:
-            log.exception("could not log the delivery of exchange %s", ex.id)
+        self._safely(self.log.delivered, ex.id, reply, delivery.outcome, delivery.attempts, delivery.error)
+
+    def unfinished(self, channel: str, within_seconds: float) -> list[dict]:
+        return self.log.unfinished(channel, within_seconds)
 
     def _notice_due(self, key: str) -> bool:
         """One flood notice per window, or a flooding user would be flooded back."""
@@ -119,6 +106,13 @@ class Service:
 
     def feedback(self, channel: str, user_id: object, xid: str, value: str) -> bool:
         return self.log.feedback(xid, channel, user_id, value)
+
+    @staticmethod
+    def _safely(write, *args, **kwargs) -> None:
+        try:
+            write(*args, **kwargs)
+        except Exception:
+            log.exception("exchange log write failed")
 
 
 def _ms(started: float) -> float:

@@ -21,16 +21,19 @@ class QuoteMismatch(AssertionError):
     """A chunk's text no longer matches its source file: never show it."""
 
 
+# Why an input cannot be answered as a question; the channels word these for residents.
+EMPTY, TOO_LONG, NO_LETTERS = "empty", "too_long", "no_letters"
+
+
 def check_question(question: str) -> str | None:
-    """Why this input cannot be answered as a question, in Vietnamese; None when it can."""
+    """EMPTY, TOO_LONG or NO_LETTERS when this input cannot be answered as a question; else None."""
     text = clean_input(question or "")
     if not text:
-        return "Bạn chưa nhập câu hỏi. Hãy gõ câu hỏi về quy định phòng, chống dịch, ví dụ: “Tôi có được ra ngoài không?”"
+        return EMPTY
     if len(text) > MAX_QUESTION_CHARS:
-        return (f"Câu hỏi dài quá ({len(text):,} ký tự). Bạn vui lòng hỏi ngắn gọn, "
-                f"tối đa {MAX_QUESTION_CHARS:,} ký tự, mỗi lần một ý.").replace(",", ".")
+        return TOO_LONG
     if not has_letters(text):
-        return "Mình chưa hiểu câu hỏi. Bạn hãy gõ câu hỏi bằng chữ, ví dụ: “Tôi có được ra ngoài không?”"
+        return NO_LETTERS
     return None
 
 
@@ -63,7 +66,7 @@ def focus(quote: str, question: str) -> tuple[int, int] | None:
 
 def build(index: Index, question: str, result: Result, as_of: date | None = None) -> Answer:
     if result.abstained:
-        return Answer(question, "no_match", as_of=as_of, missing=result.missing)
+        return Answer(question, "no_match", as_of=as_of, missing=result.missing, margin=result.margin)
     top = result.hits[0]
     chosen = [top] + [h for h in result.hits[1:] if h.confident][:MORE]
     citations = []
@@ -73,10 +76,11 @@ def build(index: Index, question: str, result: Result, as_of: date | None = None
         except QuoteMismatch:
             continue  # an unverifiable quote is dropped, never shown
     if not citations:
-        return Answer(question, "no_match", as_of=as_of)
+        return Answer(question, "no_match", as_of=as_of, margin=result.margin)
     # When the clauses come from different dates, the newest rule leads; the rest keep rank order.
     newest = max(citations, key=lambda c: (c.source.date or date.min))
     if newest.source.date != citations[0].source.date:
         citations.remove(newest)
         citations.insert(0, newest)
-    return Answer(question, "answered", main=citations[0], more=tuple(citations[1:]), as_of=as_of)
+    return Answer(question, "answered", main=citations[0], more=tuple(citations[1:]), as_of=as_of,
+                  margin=result.margin)

@@ -8,12 +8,14 @@ folds to one the corpus has and pyvi wrote it differently.
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
 from .text import fold, nfc, words
 
+log = logging.getLogger(__name__)
 _MAX_N = 3
 
 
@@ -70,7 +72,17 @@ class AccentRestorer:
 
 @lru_cache(maxsize=4096)
 def _pyvi(text: str) -> str:
-    """pyvi's casing is erratic, so its guess is lower-cased."""
+    """pyvi's guess, lower-cased (its casing is erratic). pyvi raises on some ordinary input
+    (a KeyError for an n-gram its model lacks, e.g. "may moc hoac thiet bi"): then the text stays
+    as typed, and the corpus's own forms and the folded lexical side still do their work."""
     from pyvi import ViUtils
 
-    return nfc(ViUtils.add_accents(text).lower())
+    try:
+        return nfc(ViUtils.add_accents(text).lower())
+    except Exception as e:
+        ws = text.split()
+        if len(ws) <= 2:
+            log.info("diacritic restoration failed on %r (%s); kept as typed", text, type(e).__name__)
+            return text
+        half = len(ws) // 2  # restore what can be restored: the halves, recursively
+        return f"{_pyvi(' '.join(ws[:half]))} {_pyvi(' '.join(ws[half:]))}"

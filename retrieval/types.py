@@ -74,7 +74,8 @@ class Answer:
     """What the engine says to a question. Channels only render this.
 
     status: "answered" (main is set), "no_match" (abstained: no rule found),
-    or "invalid" (the input could not be treated as a question; `notice` says why).
+    or "invalid" (the input could not be treated as a question; `notice` is the reason code of
+    `answer.check_question`: "empty", "too_long" or "no_letters").
     """
 
     question: str
@@ -84,6 +85,7 @@ class Answer:
     notice: str | None = None
     as_of: date | None = None
     missing: str | None = None  # no_match because no clause gives the figure asked for (answer_kind)
+    margin: float | None = None  # the best clause's distance above (≥ 0) or below the abstention bar
 
     @property
     def abstained(self) -> bool:
@@ -106,6 +108,7 @@ class Answer:
             "notice": self.notice,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "missing": self.missing,
+            "margin": self.margin,
             "main": cite(self.main) if self.main else None,
             "more": [cite(c) for c in self.more],
         }

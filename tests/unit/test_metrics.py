@@ -4,9 +4,9 @@ import unicodedata
 
 import pytest
 
-from bot.evaluate import Case, Outcome, check_floors, failed, summarise
-from retrieval import gold
-from retrieval.metrics import first_relevant_rank, hit_at, mean, ndcg, reciprocal_rank, share
+from retrieval.evaluation.runner import Case, Outcome, check_floors, failed, summarise
+from retrieval.evaluation import gold
+from retrieval.evaluation.metrics import first_relevant_rank, hit_at, mean, ndcg, reciprocal_rank, share
 from retrieval.types import Chunk
 
 N, A, B = frozenset(), frozenset({0}), frozenset({1})

@@ -1,7 +1,7 @@
-"""`rulebot eval`: lexical, dense and the shipped hybrid search side by side on a gold question set.
+"""The gold-set evaluation: lexical, dense and the shipped hybrid search side by side on a gold question set.
 
 Every question is asked to each system once (model and index loaded once); hits are judged with
-`retrieval.gold.covered`. Recall, MRR and nDCG rank the hits whether or not the system abstained,
+`gold.covered`. Recall, MRR and nDCG rank the hits whether or not the system abstained,
 so ranking and abstention are measured separately. FLOORS is the regression guard the test
 suite holds the shipped system to.
 """
@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval import gold
-from retrieval import metrics as m
-from retrieval import settings
-from retrieval.search import MODES
-from retrieval.types import Hit
+from .. import settings
+from ..search import MODES
+from ..types import Hit
+from . import gold
+from . import metrics as m
 
 SYSTEMS = ("lexical", "dense", "hybrid")  # the order of every table; the last one is shipped
 SHIPPED = "hybrid"
@@ -214,42 +214,27 @@ def evaluate_gold(engine, questions: Sequence[gold.GoldQuestion], systems: Seque
     })
 
 
-# --- command line ---------------------------------------------------------------------------
+# --- one gold run, as `rulebot eval` does it -------------------------------------------------
 
-def configure(p) -> None:
-    p.add_argument("--gold", default=str(DEFAULT_GOLD), help="gold questions, JSON lines "
-                   "(default: data/gold/questions.jsonl)")
-    p.add_argument("--split", choices=gold.SPLITS, default="test", help="which questions (default: test)")
-    p.add_argument("--index", help="index directory (default: $RULEBOT_INDEX or var/index)")
-    p.add_argument("--model", help="embedding model name or path (default: the converted e5-small)")
-    p.add_argument("--out", help="Markdown report; the PNG goes beside it "
-                   "(default: reports/eval-<split>.md, or eval-<gold name>-<split>.md for another gold file)")
-    p.add_argument("--check", action="store_true", help="exit 1 when the shipped system is below FLOORS")
+def evaluate_gold_file(engine, gold_path: str | Path = DEFAULT_GOLD, split: str = "test",
+                       out: str | Path | None = None, progress=None) -> tuple["Evaluation", Path, Path]:
+    """Ask every question of one split, write the report (and plot) and return all three.
 
+    FLOORS are attached only to the default gold set's test split, the one they were set on."""
+    from . import report
 
-def run(args) -> int:
-    from bot import eval_report
-    from retrieval.engine import Engine
-
-    questions = gold.load(args.gold, args.split)
-    engine = Engine.load(args.index, args.model)
-    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    log(f"{len(questions)} questions × {len(SYSTEMS)} systems …")
-    ev = evaluate_gold(engine, questions, progress=log)
-    gold_path = Path(args.gold).resolve()
+    questions = gold.load(gold_path, split)
+    if progress:
+        progress(f"{len(questions)} questions × {len(SYSTEMS)} systems …")
+    ev = evaluate_gold(engine, questions, progress=progress)
+    gold_path = Path(gold_path).resolve()
     default = gold_path == DEFAULT_GOLD.resolve()
-    ev.info.update(gold=_shown_path(gold_path), split=args.split, index=_shown_path(engine.index.path),
-                   floors=FLOORS if default and args.split == "test" else None)
-    out = Path(args.out) if args.out else REPORTS / (
-        f"eval-{args.split}.md" if default else f"eval-{gold_path.stem}-{args.split}.md")
-    md, png = eval_report.write(ev, out, title="Retrieval evaluation on the gold questions")
-    print(eval_report.console_summary(ev))
-    print(f"\nReport: {md}\nPlot:   {png}")
-    broken = check_floors(ev.summary(SHIPPED))
-    if broken and args.check:
-        print("Below the floors: " + "; ".join(broken), file=sys.stderr)
-        return 1
-    return 0
+    ev.info.update(gold=_shown_path(gold_path), split=split, index=_shown_path(engine.index.path),
+                   floors=FLOORS if default and split == "test" else None)
+    out = Path(out) if out else REPORTS / (
+        f"eval-{split}.md" if default else f"eval-{gold_path.stem}-{split}.md")
+    md, png = report.write(ev, out, title="Retrieval evaluation on the gold questions")
+    return ev, md, png
 
 
 def _shown_path(p: Path) -> str:
@@ -258,4 +243,3 @@ def _shown_path(p: Path) -> str:
         return str(p.relative_to(settings.REPO))
     except ValueError:
         return str(p)
-

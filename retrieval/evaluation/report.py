@@ -1,4 +1,4 @@
-"""Markdown tables, the recall@k plot and the failure list for an Evaluation (bot/evaluate.py).
+"""Markdown tables, the recall@k plot and the failure list for an Evaluation (runner.py).
 
 Reports are committed so their history shows progress: nothing here depends on the clock except
 the date line and the latencies, and the PNG is written without a software/date stamp.
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from bot.evaluate import (DEPTH, FLOORS, GROUPS, RANKING, SHIPPED, SHOWN, Evaluation, Outcome,
+from .runner import (DEPTH, FLOORS, GROUPS, RANKING, SHIPPED, SHOWN, Evaluation, Outcome,
                           check_floors, failed)
 
 _LABEL = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "mrr@10": "MRR@10",
@@ -92,7 +92,7 @@ def plot(ev: Evaluation, png: Path, title: str, groups: Sequence[str] = GROUPS) 
 
 
 def _group_recall(rows: Sequence[Outcome], group: str, k: int) -> float:
-    from retrieval.metrics import hit_at, mean
+    from .metrics import hit_at, mean
 
     keep = [o for o in rows if o.case.answerable and (
         group == "all" or o.case.diacritics == (group == "with diacritics"))]

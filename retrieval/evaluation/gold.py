@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .corpus import CorpusError
-from .jsonlines import objects
-from .text import contains_either, has_diacritics
-from .types import Chunk
+from ..corpus import CorpusError
+from ..jsonlines import objects
+from ..text import contains_either, has_diacritics
+from ..types import Chunk
 
 SPLITS = ("dev", "test", "all")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "data" / "gold" / "questions.jsonl"
 MANIFEST = ROOT / "data" / "sources.toml"
 

@@ -1,4 +1,4 @@
-"""`rulebot vicov19qa`: an external check on retrieval with UIT-ViCoV19QA, outside the test suite.
+"""An external check on retrieval with UIT-ViCoV19QA, outside the test suite.
 
 The 4,000 train+validation answers become passages (identical answer texts merged into one, so
 relevance is by answer text), the 500 validation questions are asked, and a question is found when
@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from bot import evaluate as ev_
-from retrieval import settings
-from retrieval.text import normalise
-from retrieval.text import has_diacritics
-from retrieval.search import Tuning
-from retrieval.types import Hit
+from .. import settings
+from ..search import Ranking
+from ..text import has_diacritics, normalise
+from ..types import Hit
+from . import report as eval_report
+from . import runner as ev_
 
 DEFAULT_DATA = settings.REPO.parent / "shared" / "bench" / "vicov19qa"
 WORK = settings.REPO / "var" / "vicov19qa"
@@ -33,7 +32,7 @@ TITLE = "Hỏi đáp về COVID-19"
 FETCH = 40  # chunks fetched per question, collapsed to the top DEPTH answers
 TUNE_QUESTIONS = 400  # training questions the fusion settings are chosen on
 WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-BOOSTS = (0.0, Tuning().coverage_boost)  # word-coverage boost: off, or as for the Hanoi rules
+BOOSTS = (0.0, Ranking().coverage_boost)  # word-coverage boost: off, or as for the Hanoi rules
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class Pair:
 
 def read_pairs(path: Path, split: str) -> list[Pair]:
     """`id|Question|Answer_1`, answers may span lines inside quotes."""
-    from retrieval.corpus import CorpusError
+    from ..corpus import CorpusError
 
     if not Path(path).is_file():
         raise CorpusError(f"ViCoV19QA file not found: {path} (give the folder with --data)")
@@ -100,8 +99,8 @@ class ProgressEmbedder:
 def ensure_index(docs: list[dict], work: Path, embedder, reuse: bool, log) -> tuple[dict, bool]:
     """Write the JSONL corpus and build its index. With `reuse`, an index of exactly this corpus
     and model is kept; the manifest cannot tell whether chunking changed since, so it is opt-in."""
-    from retrieval.corpus import checksum, load_jsonl
-    from retrieval.index import build
+    from ..corpus import checksum, load_jsonl
+    from ..index import build
 
     work.mkdir(parents=True, exist_ok=True)
     corpus = work / "corpus.jsonl"
@@ -139,13 +138,13 @@ def tune_fusion(engine, train: list[Pair], passage_of: dict[str, str], texts: di
 
     pool = [p for p in train if p.question and p.id in passage_of]
     sample = random.Random(0).sample(pool, min(TUNE_QUESTIONS, len(pool)))
-    base, scores = engine.retriever.tuning, {}
+    base, scores = engine.retriever.ranking, {}
     embedder = engine.retriever.embedder
     engine.retriever.embedder = _QueryMemo(embedder)  # the same questions are embedded once
     try:
         for w in WEIGHTS:
             for b in BOOSTS:
-                engine.retriever.tuning = replace(base, dense_weight=w, coverage_boost=b)
+                engine.retriever.ranking = replace(base, dense_weight=w, coverage_boost=b)
                 ev = evaluate(engine, sample, passage_of, texts, systems=(ev_.SHIPPED,))
                 scores[w, b] = ev.summary(ev_.SHIPPED)["mrr@10"]
                 log(f"  dense weight {w:.1f}, coverage boost {b:.1f}: hybrid MRR@10 {scores[w, b]:.3f} "
@@ -154,7 +153,7 @@ def tune_fusion(engine, train: list[Pair], passage_of: dict[str, str], texts: di
         engine.retriever.embedder = embedder
     best = max(scores, key=lambda wb: (round(scores[wb], 4), -abs(wb[0] - base.dense_weight),
                                        -abs(wb[1] - base.coverage_boost)))
-    engine.retriever.tuning = replace(base, dense_weight=best[0], coverage_boost=best[1])
+    engine.retriever.ranking = replace(base, dense_weight=best[0], coverage_boost=best[1])
     return best, scores
 
 
@@ -197,51 +196,38 @@ def evaluate(engine, pairs: list[Pair], passage_of: dict[str, str], texts: dict[
     })
 
 
-# --- command line ---------------------------------------------------------------------------
+# --- the whole benchmark, as `rulebot vicov19qa` runs it -------------------------------------
 
-def configure(p) -> None:
-    p.add_argument("--data", default=str(DEFAULT_DATA), help="folder with UIT-ViCoV19QA_train.csv and "
-                   "UIT-ViCoV19QA_val.csv (default: ../shared/bench/vicov19qa)")
-    p.add_argument("--out", default=str(ev_.REPORTS / "vicov19qa.md"), help="Markdown report; the PNG "
-                   "goes beside it (default: reports/vicov19qa.md)")
-    p.add_argument("--work", default=str(WORK), help="where the corpus and index are built "
-                   "(default: var/vicov19qa, not committed)")
-    p.add_argument("--model", help="embedding model name or path (default: the converted e5-small)")
-    p.add_argument("--reuse-index", action="store_true", help="keep an index already built from the same "
-                   "answers and model (only when chunking and indexing code did not change since)")
+def benchmark(data: Path = DEFAULT_DATA, work: Path = WORK, out: Path = ev_.REPORTS / "vicov19qa.md",
+              model: str | None = None, reuse_index: bool = False, log=print) -> tuple[ev_.Evaluation, Path, Path]:
+    """Index the answers, choose fusion settings on training questions, evaluate on validation,
+    write the report; returns the evaluation and the report's two files."""
+    from ..embedding import Embedder
+    from ..engine import Engine
+    from ..glossary import Glossary
+    from ..index import load
+    from ..search import Retriever
 
-
-def run(args) -> int:
-    from bot import eval_report
-    from retrieval.embedding import Embedder
-    from retrieval.engine import Engine
-    from retrieval.glossary import Glossary
-    from retrieval.index import load
-    from retrieval.search import Retriever
-
-    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
-    data = Path(args.data)
+    data, work = Path(data), Path(work)
     train, val = (read_pairs(data / FILES[s], s) for s in ("train", "val"))
     docs, passage_of = passages(train + val)
     log(f"{len(train) + len(val)} answers → {len(docs)} distinct passages; {len(val)} validation questions")
-    embedder = Embedder(settings.model_setting(args.model))
-    built, reused = ensure_index(docs, Path(args.work), embedder, args.reuse_index, log)
-    index = load(Path(args.work) / "index", model=embedder.name)
-    engine = Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.glossary_path(default_corpus=False))))
+    embedder = Embedder(settings.model_setting(model))
+    built, reused = ensure_index(docs, work, embedder, reuse_index, log)
+    index = load(work / "index", model=embedder.name)
+    glossary = Glossary.load(settings.glossary_path(default_corpus=False))
+    engine = Engine(index, Retriever(index, embedder, glossary=glossary))
     texts = {d["id"]: d["text"] for d in docs}
     log("Choosing the fusion settings on training questions …")
     weight, scores = tune_fusion(engine, train, passage_of, texts, log)
     log(f"Asking {len(val)} questions × {len(ev_.SYSTEMS)} systems (dense weight {weight[0]:.1f}, "
         f"coverage boost {weight[1]:.1f}) …")
     ev = evaluate(engine, val, passage_of, texts, progress=log)
-    ev.info.update(weight=weight, weight_scores=scores, answers=len(train) + len(val), passages=len(docs), questions=len(val), reused=reused,
-                   build_seconds=built.get("build_seconds"), embed_seconds=built.get("embed_seconds"),
-                   built_at=built.get("built_at"), data=str(data))
-    md, png = write_report(ev, Path(args.out))
-    print(eval_report.ranking_table(ev, groups(ev)) + "\n\n" + eval_report.abstention_table(ev))
-    print("\n" + indexing_line(ev))
-    print(f"\nReport: {md}\nPlot:   {png}")
-    return 0
+    ev.info.update(weight=weight, weight_scores=scores, answers=len(train) + len(val), passages=len(docs),
+                   questions=len(val), reused=reused, build_seconds=built.get("build_seconds"),
+                   embed_seconds=built.get("embed_seconds"), built_at=built.get("built_at"), data=str(data))
+    md, png = write_report(ev, Path(out))
+    return ev, md, png
 
 
 def groups(ev: ev_.Evaluation) -> list[str]:
@@ -271,7 +257,7 @@ LENGTHS = ((0, 60, "under 60"), (60, 150, "60–149"), (150, 10**9, "150 or more
 
 def length_table(ev: ev_.Evaluation) -> str:
     """Recall@3 by question length: long, story-like questions are the hard ones."""
-    from retrieval.metrics import hit_at, mean
+    from .metrics import hit_at, mean
 
     head = "| question length (chars) | n | " + " | ".join(ev.systems) + " |"
     lines = [head, "|---|--:|" + "--:|" * len(ev.systems)]
@@ -297,8 +283,6 @@ def failure_ids(ev: ev_.Evaluation) -> str:
 def write_report(ev: ev_.Evaluation, out: Path) -> tuple[Path, Path]:
     from datetime import date
 
-    from bot import eval_report
-
     g = groups(ev)
     png = eval_report.plot(ev, out.with_suffix(".png"), "UIT-ViCoV19QA validation, answers as passages", g)
     i = ev.info
@@ -320,7 +304,7 @@ def write_report(ev: ev_.Evaluation, out: Path) -> tuple[Path, Path]:
         "training questions (seeded sample), never on the validation questions: "
         + ", ".join(f"{w:.1f}/{b:.1f} → MRR@10 {m:.3f}" for (w, b), m in i["weight_scores"].items())
         + f"; shipped for this collection: **{i['weight'][0]:.1f}/{i['weight'][1]:.1f}** (the Hanoi rules use "
-        f"{Tuning().dense_weight:.1f}/{Tuning().coverage_boost:.1f}, chosen on the gold dev split).", "",
+        f"{Ranking().dense_weight:.1f}/{Ranking().coverage_boost:.1f}, chosen on the gold dev split).", "",
         "## Ranking", "", eval_report.ranking_table(ev, g), "", f"![Recall@k]({png.name})", "",
         "## Abstention and latency", "", eval_report.abstention_table(ev), "",
         "## Indexing", "", indexing_line(ev) + ".", "",

@@ -1,7 +1,7 @@
 """The ViCoV19QA benchmark command's plumbing, on a tiny made-up collection in its file format."""
 import pytest
 
-from bot import vicov19qa as vq
+from retrieval.evaluation import vicov19qa as vq
 from retrieval.corpus import CorpusError
 from retrieval.engine import Engine
 from retrieval.index import load
@@ -51,7 +51,7 @@ def test_questions_find_their_own_answer_and_the_weight_is_chosen_on_training_qu
     texts = {d["id"]: d["text"] for d in docs}
     weight, scores = vq.tune_fusion(engine, train, passage_of, texts, log=lambda s: None)
     assert set(scores) == {(w, b) for w in vq.WEIGHTS for b in vq.BOOSTS} and weight in scores
-    assert (engine.retriever.tuning.dense_weight, engine.retriever.tuning.coverage_boost) == weight
+    assert (engine.retriever.ranking.dense_weight, engine.retriever.ranking.coverage_boost) == weight
     ev = vq.evaluate(engine, val, passage_of, texts)
     s = ev.summary("hybrid")
     assert s["n_answerable"] == 2 and s["recall@1"] == 1.0  # a tiny, easy collection

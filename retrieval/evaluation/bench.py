@@ -1,4 +1,4 @@
-"""`rulebot bench`: speed and memory figures, printed, never asserted.
+"""Speed and memory figures, printed, never asserted.
 
 Warm latency of the whole answer path (question → rendered reply) over 100 varied questions,
 with a lexical-only search in the same run as the reference; cold start (a new process, from
@@ -16,17 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from retrieval import settings
+from .. import settings
 
 N_QUESTIONS = 100
 
 
-def configure(p) -> None:
-    p.add_argument("--index", help="index directory (default: $RULEBOT_INDEX or var/index)")
-    p.add_argument("--model", help="sentence-transformers model name or path")
-    p.add_argument("--gold", default=str(settings.REPO / "data" / "gold" / "questions.jsonl"),
-                   help="questions to time (JSON lines with a 'question' field)")
-    p.add_argument("--repeat", type=int, default=3, help="passes over the questions")
+DEFAULT_GOLD = settings.REPO / "data" / "gold" / "questions.jsonl"
 
 
 def questions(gold: Path, n: int = N_QUESTIONS) -> list[str]:
@@ -36,14 +31,12 @@ def questions(gold: Path, n: int = N_QUESTIONS) -> list[str]:
     return qs[::step][:n]
 
 
-def cold_start(index_dir: Path, model: str, question: str) -> tuple[float, float]:
-    """Seconds from launching `rulebot ask` to its answer appearing on stdout (interpreter start,
-    imports, index and model loading, the answer; not the process's own teardown), and the
-    process's peak RSS in MB."""
+def cold_start(command: list[str]) -> tuple[float, float]:
+    """Seconds from launching `command` (a `rulebot ask …`) to its answer appearing on stdout
+    (interpreter start, imports, index and model loading, the answer; not the process's own
+    teardown), and the process's peak RSS in MB."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "ask", "--index", str(index_dir),
-                             "--model", model, question], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = proc.stdout.readline()
     seconds = time.perf_counter() - t0
     rest, err = proc.communicate()
@@ -56,24 +49,26 @@ def percentiles(ms: list[float]) -> tuple[float, float]:
     return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
 
 
-def run(args) -> int:
-    from bot.render import render
-    from retrieval import faq
-    from retrieval.engine import Engine
-    from retrieval.index import build
+def benchmark(render, index: str | None = None, model: str | None = None, gold: Path = DEFAULT_GOLD,
+              repeat: int = 3, out=print) -> None:
+    """Print the figures. `render` turns an Answer into the reply text (the channel's last step,
+    part of the answer path); the cold start runs `rulebot ask` in a new process."""
+    from .. import faq
+    from ..engine import Engine
+    from ..index import build
 
-    qs = questions(Path(args.gold))
-    index_dir = settings.index_dir(args.index)
-    model = settings.model_setting(args.model)
-
-    cold_s, child_rss = cold_start(index_dir, model, qs[0])
+    qs = questions(Path(gold))
+    index_dir = settings.index_dir(index)
+    model = settings.model_setting(model)
+    cold_s, child_rss = cold_start([sys.executable, "-m", "bot.cli", "ask", "--index", str(index_dir),
+                                    "--model", model, qs[0]])
     engine = Engine.load(index_dir, model)
     for q in qs[:10]:  # warm-up: first calls pay for lazy initialisation
         render(engine.answer(q))
         engine.search(q, mode="lexical")
 
     full, lexical = [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         for q in qs:
             t = time.perf_counter()
             render(engine.answer(q))
@@ -91,12 +86,11 @@ def run(args) -> int:
 
     p50, p95 = percentiles(full)
     l50, l95 = percentiles(lexical)
-    print(f"questions: {len(qs)} × {args.repeat} passes, model: {model}")
-    print(f"{'':34}{'p50 ms':>9}{'p95 ms':>9}")
-    print(f"{'answer path (hybrid + render)':34}{p50:9.1f}{p95:9.1f}")
-    print(f"{'lexical-only search (reference)':34}{l50:9.2f}{l95:9.2f}")
-    print(f"{'ratio answer / lexical':34}{p50 / max(l50, 1e-6):9.0f}{p95 / max(l95, 1e-6):9.0f}")
-    print(f"cold start (new process → answer printed): {cold_s:.2f} s")
-    print(f"index build ({len(engine.index.chunks)} clauses, model loaded): {build_s:.2f} s")
-    print(f"peak RSS: serving process {child_rss:.0f} MB; this process (incl. a build) {self_rss:.0f} MB")
-    return 0
+    out(f"questions: {len(qs)} × {repeat} passes, model: {model}")
+    out(f"{'':34}{'p50 ms':>9}{'p95 ms':>9}")
+    out(f"{'answer path (hybrid + render)':34}{p50:9.1f}{p95:9.1f}")
+    out(f"{'lexical-only search (reference)':34}{l50:9.2f}{l95:9.2f}")
+    out(f"{'ratio answer / lexical':34}{p50 / max(l50, 1e-6):9.0f}{p95 / max(l95, 1e-6):9.0f}")
+    out(f"cold start (new process → answer printed): {cold_s:.2f} s")
+    out(f"index build ({len(engine.index.chunks)} clauses, model loaded): {build_s:.2f} s")
+    out(f"peak RSS: serving process {child_rss:.0f} MB; this process (incl. a build) {self_rss:.0f} MB")

