@@ -105,6 +105,9 @@ def test_accuracy_on_hand_labelled_clauses():
     assert rules_flagged <= RULES_MISSED_CEILING
 
 
-ACC_FLOOR = 0.0
-REPORT_RECALL_FLOOR = 0.0
-RULES_MISSED_CEILING = 60
+# First scoring (commit 8ba8d34): accuracy 56/60 = 0.933 (always "rule": 0.817); reports 9/9,
+# narration 2/2; 4 of 49 rules missed (verbless list fragments of a longer item, a closing
+# "phổ biến ... để tổ chức thực hiện", and "biểu dương, khen thưởng" as a task within a directive).
+ACC_FLOOR = 0.9
+REPORT_RECALL_FLOOR = 0.85
+RULES_MISSED_CEILING = 5
