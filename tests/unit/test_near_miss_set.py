@@ -4,10 +4,10 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from retrieval import gold
+from retrieval.evaluation import gold
 from retrieval.text import fold, has_diacritics
 
-PATH = Path(__file__).resolve().parent.parent / "data" / "gold" / "near_miss.jsonl"
+PATH = Path(__file__).resolve().parents[2] / "data" / "gold" / "near_miss.jsonl"
 
 
 def _questions():

@@ -6,7 +6,7 @@ import pytest
 from retrieval import faq, gold
 from retrieval.smalltalk import is_small_talk, small_talk_kind
 
-NEAR_MISS = Path(__file__).resolve().parent.parent / "data" / "gold" / "near_miss.jsonl"
+NEAR_MISS = Path(__file__).resolve().parents[2] / "data" / "gold" / "near_miss.jsonl"
 
 
 @pytest.mark.parametrize("text, kind", [
