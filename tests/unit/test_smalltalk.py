@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from retrieval import faq, gold
+from retrieval import faq
+from retrieval.evaluation import gold
 from retrieval.smalltalk import is_small_talk, small_talk_kind
 
 NEAR_MISS = Path(__file__).resolve().parents[2] / "data" / "gold" / "near_miss.jsonl"
