@@ -43,6 +43,7 @@ FEEDBACK_AGAIN = "Bạn đã góp ý cho câu trả lời này rồi, cảm ơn 
 FEEDBACK_UNKNOWN = "Câu trả lời này đã cũ nên mình chưa ghi nhận được góp ý. Bạn thử hỏi lại nhé."
 FEEDBACK_DONE = "Đã ghi nhận góp ý"
 FEEDBACK_UP, FEEDBACK_DOWN = "👍 Đúng", "👎 Chưa đúng"
+SOURCES_COMMANDS = ("nguon", "nguồn")  # /nguon, also typed with its diacritics
 COMMAND_MENU = {"start": "Giới thiệu và câu hỏi ví dụ", "help": "Cách dùng", "nguon": "Các văn bản đang tra cứu"}
 
 

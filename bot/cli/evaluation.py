@@ -63,10 +63,10 @@ def run(args) -> int:
 
 def evaluate(args) -> int:
     from retrieval.engine import Engine
-    from retrieval.evaluation import report, runner
+    from retrieval.evaluation import gold_file, report, runner
 
     engine = Engine.load(args.index, args.model)
-    ev, md, png = runner.evaluate_gold_file(engine, args.gold, args.split, args.out, progress=_log)
+    ev, md, png = gold_file.evaluate_gold_file(engine, args.gold, args.split, args.out, progress=_log)
     print(report.console_summary(ev))
     print(f"\nReport: {md}\nPlot:   {png}")
     broken = runner.check_floors(ev.summary(runner.SHIPPED))

@@ -1,26 +1,13 @@
 """The FAQ: residents' questions written for a clause, matched alongside the clause itself."""
 import json
 
-import numpy as np
-import pytest
 
 from retrieval import faq
-from retrieval.corpus import checksum
-from retrieval.faq import Entry, FaqError
-from retrieval.index import FaqIndex
 from retrieval.text import contains_either, fold, has_diacritics
-from retrieval.types import Chunk
 
 DOCS, ENTRIES = faq.curated()
 KY_LUAT = "ky-luat-chot-kiem-dich-2021-07"
 CHECKPOINTS = "phải bảo đảm 22/22 chốt hoạt động 24/24h kiểm tra, kiểm soát 100% người và phương tiện vào TP"
-
-
-def _write(tmp_path, *records) -> str:
-    path = tmp_path / "faq.jsonl"
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records),
-                    encoding="utf-8")
-    return str(path)
 
 
 def test_the_shipped_faq_quotes_its_sources_and_reaches_an_indexed_clause(engine):

@@ -1,36 +1,6 @@
 """The residents' vocabulary: what a question's words are called in the directives."""
 from __future__ import annotations
 
-import glob
-
-import pytest
-
-from retrieval import settings
-from retrieval.glossary import Glossary, GlossaryError
-from retrieval.text import fold, words
-
-
-@pytest.fixture
-def small(tmp_path):
-    path = tmp_path / "glossary.toml"
-    path.write_text('''
-[[term]]
-say = ["app", "phần mềm"]
-means = ["ứng dụng công nghệ"]
-
-[[term]]
-say = ["bị sốt", "sốt"]
-means = ["khám chữa bệnh"]
-
-[[term]]
-say = ["xe", "bộ đội"]
-means = ["phương tiện", "quân đội"]
-''', encoding="utf-8")
-    return Glossary.load(path)
-
-
-
-
 
 
 

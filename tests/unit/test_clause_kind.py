@@ -1,7 +1,6 @@
 """Rule-stating clauses are told from reports and narration, on hand-made sentences; and on 60
 clauses of the five texts labelled by hand before the classifier was written."""
 import json
-from collections import Counter
 from pathlib import Path
 
 import pytest

@@ -8,7 +8,6 @@ from retrieval import faq
 from retrieval.corpus import checksum
 from retrieval.faq import Entry, FaqError
 from retrieval.index import FaqIndex
-from retrieval.text import contains_either, fold, has_diacritics
 from retrieval.types import Chunk
 
 DOCS, ENTRIES = faq.curated()
