@@ -5,12 +5,14 @@ from datetime import date
 
 import pytest
 
+from bot.messages import invalid_question
 from bot.render import render
 from retrieval import settings
 from retrieval.answer import MAX_QUOTE_CHARS, cite
 from retrieval.chunking import MAX_JOINED_CHARS, overlap
 from retrieval.corpus import load_manifest
 from retrieval.index import IndexNotUsable, load
+from retrieval.passages import distinct, passage
 
 TEXTS = {d.source.id: d.text for d in load_manifest(settings.DEFAULT_MANIFEST)}
 
@@ -75,8 +77,8 @@ def test_decomposed_vietnamese_is_the_same_question(engine):
 ])
 def test_unusable_input_gets_a_clear_polite_message(engine, bad, status):
     answer = engine.answer(bad)
-    assert answer.status == status and answer.notice and answer.main is None
-    assert render(answer) == answer.notice
+    assert answer.status == status and answer.notice in ("empty", "too_long", "no_letters") and answer.main is None
+    assert render(answer) == invalid_question(answer.notice, len(bad))
 
 
 @pytest.mark.parametrize("odd", [
@@ -129,11 +131,10 @@ def test_a_window_ranked_right_behind_an_overlapping_hit_extends_it_into_one_pas
     a, b = next((i, i + 1) for i in range(len(chunks) - 1) if overlap(chunks[i], chunks[i + 1])
                 and chunks[i + 1].end - chunks[i].start <= MAX_JOINED_CHARS)
     other = next(i for i, c in enumerate(chunks) if c.source_id != chunks[a].source_id)
-    distinct = engine.retriever._distinct
-    assert distinct(iter([a, b, other]), 5) == [[a, b], [other]]
-    assert distinct(iter([b, a, other]), 5) == [[b, a], [other]]
-    assert distinct(iter([a, other, b]), 5) == [[a], [other]]  # further behind: skipped, as before
-    assert distinct(iter([a, b, other]), 1) == [[a, b]]
+    assert distinct(iter([a, b, other]), chunks, 5) == [[a, b], [other]]
+    assert distinct(iter([b, a, other]), chunks, 5) == [[b, a], [other]]
+    assert distinct(iter([a, other, b]), chunks, 5) == [[a], [other]]  # further behind: skipped, as before
+    assert distinct(iter([a, b, other]), chunks, 1) == [[a, b]]
 
 
 def test_a_joined_passage_is_quoted_verbatim_and_labelled_once(engine):
@@ -141,8 +142,8 @@ def test_a_joined_passage_is_quoted_verbatim_and_labelled_once(engine):
 
     chunks = engine.index.chunks
     a, b = next((i, i + 1) for i in range(len(chunks) - 1) if overlap(chunks[i], chunks[i + 1]))
-    passage = engine.retriever._passage([a, b])
-    citation = cite(engine.index, Hit(passage, 1.0, 1))
+    joined = passage([a, b], chunks, engine.index.texts)
+    citation = cite(engine.index, Hit(joined, 1.0, 1))
     assert_verbatim(citation)
     assert citation.quote == TEXTS[chunks[a].source_id][chunks[a].start:chunks[b].end]
     assert citation.location == chunks[a].location

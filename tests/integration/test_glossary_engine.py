@@ -37,12 +37,12 @@ def test_a_translated_word_counts_as_found_in_the_clause(engine):
     retriever = engine.retriever
     q = retriever.prepare("Dân phải dùng app nào để chống dịch?")
     clause = next(i for i, c in enumerate(engine.index.chunks) if "ứng dụng công nghệ" in c.text)
-    bridged = retriever.coverage(q, [clause])[0]
-    literal = retriever.coverage(replace(q, bridges=()), [clause])[0]
+    bridged = retriever.coverage.of(q, [clause])[0]
+    literal = retriever.coverage.of(replace(q, bridges=()), [clause])[0]
     assert bridged > literal
 
 
 def test_question_words_alone_cover_nothing(engine):
     retriever = engine.retriever
     q = retriever.prepare("có được không, là gì, thế nào?")
-    assert retriever.coverage(q, list(range(len(engine.index.chunks)))) == [0.0] * len(engine.index.chunks)
+    assert retriever.coverage.of(q, list(range(len(engine.index.chunks)))) == [0.0] * len(engine.index.chunks)
