@@ -20,6 +20,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .privacy import mask
+
 log = logging.getLogger(__name__)
 
 
@@ -69,7 +71,7 @@ class ExchangeLog:
         """Record an incoming question; returns its exchange id."""
         xid = secrets.token_hex(8)
         self._write("exchanges", {"id": xid, "at": _now(), "channel": channel,
-                                  "user_hash": self.user_hash(channel, user_id), "question": text,
+                                  "user_hash": self.user_hash(channel, user_id), "question": mask(text),
                                   "status": "received", "delivered": 0})
         return xid
 
