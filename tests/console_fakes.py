@@ -81,3 +81,92 @@ def fake_build(docs_, entries, out, engine):
 
 def fake_load(out, engine, docs_, entries):
     return FakeEngine(entries, bar=engine.bar)
+
+
+# --- a console on temporary files ----------------------------------------------------------------
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Rig:
+    app: object
+    holder: object
+    log: object
+    service: object
+    officials: object
+    rebuilder: object
+    tmp: Path
+
+    def client(self, **kw):
+        from starlette.testclient import TestClient
+
+        return TestClient(self.app, follow_redirects=False, **kw)
+
+    def ask(self, question: str, channel: str = "telegram", user: object = 7):
+        """A resident's question through the real Service, with the reply logged as delivered."""
+        import asyncio
+
+        from bot.render import render
+
+        async def go():
+            ex = await self.service.ask(channel, user, question)
+            self.service.delivered(ex, render(ex.answer))
+            return ex
+
+        return asyncio.run(go())
+
+    def db_bytes(self) -> bytes:
+        """Every byte the console's and the log's SQLite files hold on disk, WAL included."""
+        return b"".join(p.read_bytes() for p in sorted(self.tmp.rglob("*")) if p.is_file())
+
+
+def rig(tmp_path: Path, clock=None, https: bool = False, extra_routes=()) -> Rig:
+    from argon2 import PasswordHasher
+
+    from bot.console.app import create_app
+    from bot.console.settings import ConsoleSettings
+    from bot.engine_holder import EngineHolder, Rebuilder
+    from bot.exchange_log import ExchangeLog
+    from bot.officials import Officials
+    from bot.service import Service
+
+    holder = EngineHolder(FakeEngine())
+    log = ExchangeLog(tmp_path / "log.db", salt="test-salt")
+    kw = {"clock": clock} if clock else {}
+    officials = Officials(tmp_path / "officials.db", hasher=PasswordHasher(time_cost=1, memory_cost=8, parallelism=1), **kw)
+    for name, role in (("rita", "reviewer"), ("eddie", "editor"), ("ada", "admin")):
+        officials.add(name, role, PASSWORD, "test")
+    faq_file = tmp_path / "faq-officials.jsonl"
+
+    def corpus():  # what faq.curated() gives when RULEBOT_OFFICIALS_FAQ names faq_file
+        from retrieval import faq
+
+        return docs(), faq.load(faq_file, docs()) if faq_file.is_file() else []
+
+    rebuilder = Rebuilder(holder, tmp_path / "index", corpus=corpus, build=fake_build, load=fake_load)
+    app = create_app(ConsoleSettings(secret="s" * 40, https=https, index_dir=None), engine_holder=holder,
+                     exchange_log_path=tmp_path / "log.db", officials=officials,
+                     officials_faq_path=faq_file, rebuilder=rebuilder, docs=docs,
+                     extra_routes=extra_routes)
+    return Rig(app, holder, log, Service(holder, log), officials, rebuilder, tmp_path)
+
+
+def csrf_of(html: str) -> str:
+    import re
+
+    m = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def login(client, name: str, password: str = PASSWORD):
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"username": name, "password": password, "csrf": token, "next": "/review"})
+
+
+def logged_in(r: Rig, name: str):
+    c = r.client()
+    resp = login(c, name)
+    assert resp.status_code == 303, resp.text
+    return c

@@ -38,11 +38,10 @@ class ConsoleSettings:
     def from_env(cls, env: dict | None = None) -> "ConsoleSettings":
         env = os.environ if env is None else env
         host, port = listen(env.get("RULEBOT_SERVE_LISTEN") or "127.0.0.1:8080")
-        faq = env.get("RULEBOT_OFFICIALS_FAQ")
         return cls(
             host=host, port=port,
             officials=Path(env.get("RULEBOT_OFFICIALS") or "var/officials.db"),
-            officials_faq=None if faq == "" else Path(faq) if faq else rsettings.REPO / "var" / "faq-officials.jsonl",
+            officials_faq=rsettings.officials_faq_path(),  # the one the index build reads
             exchange_log=Path(env.get("RULEBOT_LOG") or "var/rulebot-log.db"),
             index_dir=rsettings.index_dir(env.get("RULEBOT_INDEX")),
             secret=env.get("RULEBOT_CONSOLE_SECRET") or None,

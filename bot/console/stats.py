@@ -105,7 +105,8 @@ def accuracy(exchanges: Sequence[Exchange], current: dict[str, list[Verdict]]) -
             split[monday] += 1
             continue
         weeks[monday].append(correct(vs[-1]))
-    rows = [Week(w, Share(sum(v), len(v)), split[w]) for w in sorted(set(weeks) | set(split), reverse=True)]
+    rows = [Week(w, Share(sum(weeks[w]), len(weeks[w])), split[w])
+            for w in sorted(set(weeks) | set(split), reverse=True)]
     every = [ok for v in weeks.values() for ok in v]
     return Share(sum(every), len(every)), rows
 
