@@ -103,9 +103,14 @@ class Rig:
 
         return TestClient(self.app, follow_redirects=False, **kw)
 
-    def ask(self, question: str, channel: str = "telegram", user: object = 7):
-        """A resident's question through the real Service, with the reply logged as delivered."""
+    def ask(self, question: str, channel: str = "telegram", user: object = None):
+        """A resident's question through the real Service, with the reply logged as delivered
+        (each from a new resident unless `user` is given: the flood limit counts per resident)."""
         import asyncio
+        import itertools
+
+        self._users = getattr(self, "_users", itertools.count(1000))
+        user = next(self._users) if user is None else user
 
         from bot.render import render
 

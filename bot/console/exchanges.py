@@ -121,45 +121,45 @@ class ExchangeReader:
             if base is None:
                 return Queue([], 0, 1, 1)
             has_conf = "confidence" in self.columns(db)
-            where, args = ["coalesce(e.error, '') != 'flood-limited'"], []
+            where, args = ["coalesce(error, '') != 'flood-limited'"], []
             if f.status == "unreviewed":
-                where.append("coalesce(rv.n, 0) = 0")
+                where.append("n_verdicts = 0")
             elif f.status == "reviewed":
-                where.append("rv.n > 0")
+                where.append("n_verdicts > 0")
             elif f.status == "disagree":
-                where.append("rv.variants > 1")
+                where.append("variants > 1")
             if f.channel:
-                where.append("e.channel = ?")
+                where.append("channel = ?")
                 args.append(f.channel)
             if f.date_from:
-                where.append("e.at >= ?")
+                where.append("at >= ?")
                 args.append(_utc_bound(f.date_from))
             if f.date_to:
-                where.append("e.at < ?")
+                where.append("at < ?")
                 args.append(_utc_bound(f.date_to + timedelta(days=1)))
             if f.outcome == "answered":
-                where.append("e.status = 'answered'")
+                where.append("status = 'answered'")
             elif f.outcome == "abstained":
-                where.append("e.status = 'no_match'")
+                where.append("status = 'no_match'")
             elif f.outcome in ("invalid", "error"):
-                where.append("e.status = ?")
+                where.append("status = ?")
                 args.append(f.outcome)
             if f.feedback == "down":
-                where.append("fb.down > 0")
+                where.append("down > 0")
             elif f.feedback == "up":
-                where.append("fb.up > 0")
+                where.append("up > 0")
             elif f.feedback == "none":
-                where.append("coalesce(fb.up, 0) + coalesce(fb.down, 0) = 0")
+                where.append("up + down = 0")
             if has_conf and f.conf_min is not None:
-                where.append("e.confidence >= ?")
+                where.append("confidence >= ?")
                 args.append(f.conf_min)
             if has_conf and f.conf_max is not None:
-                where.append("e.confidence <= ?")
+                where.append("confidence <= ?")
                 args.append(f.conf_max)
             if fts_ids is not None:
-                where.append(f"e.id in ({','.join('?' * len(fts_ids))})" if fts_ids else "0")
+                where.append(f"id in ({','.join('?' * len(fts_ids))})" if fts_ids else "0")
                 args += fts_ids
-            sql = f"select * from ({base} where {' and '.join(where)})"
+            sql = f"select * from ({base}) where {' and '.join(where)}"
             total = db.execute(f"select count(*) from ({sql})", args).fetchone()[0]
             order = "at desc" if f.order == "newest" else (
                 f"(n_verdicts > 0), (down > 0) desc, "
@@ -186,7 +186,7 @@ class ExchangeReader:
             base = self._select(db)
             if base is None:
                 return []
-            rows = db.execute(f"{base} where coalesce(e.error, '') != 'flood-limited' order by e.at")
+            rows = db.execute(f"select * from ({base}) where coalesce(error, '') != 'flood-limited' order by at")
             return [_exchange(r) for r in rows]
 
     def questions_after(self, rowid: int) -> list[tuple[int, str, str]]:
