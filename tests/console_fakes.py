@@ -119,7 +119,7 @@ class Rig:
             self.service.delivered(ex, render(ex.answer))
             return ex
 
-        return asyncio.run(go())
+        return in_thread(lambda: asyncio.run(go()))
 
     def db_bytes(self) -> bytes:
         """Every byte the console's and the log's SQLite files hold on disk, WAL included."""
@@ -155,6 +155,27 @@ def rig(tmp_path: Path, clock=None, https: bool = False, extra_routes=()) -> Rig
                      officials_faq_path=faq_file, rebuilder=rebuilder, docs=docs,
                      extra_routes=extra_routes)
     return Rig(app, holder, log, Service(holder, log), officials, rebuilder, tmp_path)
+
+
+def in_thread(fn):
+    """Run `fn` in a thread of its own: sync Playwright keeps an event loop running in the test's
+    thread, where asyncio.run cannot start another."""
+    import threading
+
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as e:  # re-raised in the caller's thread
+            out["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def csrf_of(html: str) -> str:
