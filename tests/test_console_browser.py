@@ -173,8 +173,10 @@ def test_the_whole_loop_from_a_wrong_answer_to_a_better_bot(browser, engine, tmp
         page.fill("#comment", "Câu hỏi về thích ứng an toàn, không phải chống dịch như chống giặc.")
         page.click("text=Lưu đánh giá")
         assert "Đã lưu đánh giá" in page.content()
-        if shots:
-            page.screenshot(path=str(shots / "console-exchange.png"), full_page=True)
+        if shots:  # the exchange and the verdicts, down to the form for another verdict
+            height = page.locator("#judge").bounding_box()["y"] + page.evaluate("window.scrollY")
+            page.screenshot(path=str(shots / "console-exchange.png"), full_page=True,
+                            clip={"x": 0, "y": 0, "width": 1200, "height": height})
 
         # Promote to the FAQ; the index rebuilds in the background while the bot keeps answering.
         page.click("text=Thêm vào FAQ và xây lại chỉ mục")

@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 ROLE_NAMES = {"reviewer": "Người duyệt", "editor": "Biên tập viên", "admin": "Quản trị viên"}
 STATUS_NAMES = {"answered": "Đã trả lời", "no_match": "Từ chối", "invalid": "Không phải câu hỏi",
                 "error": "Lỗi", "received": "Chưa xong"}
-CONTEXT_CHARS = 320  # document text shown around a cited clause
-SEARCH_RESULTS = 8
+CONTEXT_CHARS = 220  # document text shown around a cited clause
+SEARCH_RESULTS = 6
 LOGIN_FAILED = ("Không đăng nhập được: sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang tạm khoá "
                 "15 phút sau 5 lần nhập sai liên tiếp.")
 
@@ -89,8 +89,12 @@ class _TelegramHTML(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
 
+    BLOCK = {"blockquote", "pre"}  # Telegram puts no blank line around these; pre-wrap would
+
     def handle_starttag(self, tag, attrs):
         if tag in self.KEEP:
+            if tag in self.BLOCK and self.out and self.out[-1].endswith("\n"):
+                self.out[-1] = self.out[-1][:-1]
             self.out.append(f"<{tag}>")
 
     def handle_endtag(self, tag):
@@ -98,6 +102,8 @@ class _TelegramHTML(HTMLParser):
             self.out.append(f"</{tag}>")
 
     def handle_data(self, data):
+        if self.out and self.out[-1] in ("</blockquote>", "</pre>") and data.startswith("\n"):
+            data = data[1:]
         self.out.append(html.escape(data, quote=False))
 
 
@@ -325,6 +331,7 @@ async def exchange(request: Request, who) -> Response:
     current = console.reviews.current(xid).get(xid, [])
     sources = sorted(engine.index.sources.values(), key=lambda s: (s.date or date.min), reverse=True)
     return render(request, "exchange.html", x=x, reply=reply_html(x.reply, x.channel), cited=cited_clauses(console, x),
+                  titles={s.id: s for s in sources},
                   current=current, disagree=len({v.key for v in current}) > 1,
                   history=console.reviews.history(xid), comments=console.reviews.comments(xid),
                   q=q, candidates=candidates, search_error=search_error, sources=sources,
