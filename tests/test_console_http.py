@@ -338,3 +338,51 @@ def test_login_never_redirects_off_site(tmp_path, path):
     resp = c.post("/login", data={"username": "rita", "password": PASSWORD, "csrf": token,
                                   "next": path.split("next=")[1]})
     assert resp.headers["location"] == "/review"
+
+
+def test_serve_mounts_the_channels_beside_the_console_and_they_follow_a_swapped_engine(tmp_path, monkeypatch):
+    import contextlib
+
+    from bot.console import commands
+    from bot.exchange_log import ExchangeLog
+    from bot.service import Service
+    from console_fakes import FakeEngine
+
+    monkeypatch.setenv("RULEBOT_OFFICIALS", str(tmp_path / "officials.db"))
+    monkeypatch.setenv("RULEBOT_LOG", str(tmp_path / "log.db"))
+    monkeypatch.setenv("RULEBOT_OFFICIALS_FAQ", str(tmp_path / "faq.jsonl"))
+    monkeypatch.setattr(commands, "load_or_build", lambda index, model: FakeEngine())
+    started = []
+
+    def channels(holder):
+        service = Service(holder, ExchangeLog(tmp_path / "log.db", salt="s"))
+
+        async def telegram(request):
+            if request.headers.get("x-telegram-bot-api-secret-token") != "secret":
+                return PlainTextResponse("", status_code=403)
+            ex = await service.ask("telegram", 1, (await request.json())["text"])
+            return PlainTextResponse(ex.answer.status)
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app):
+            started.append("up")
+            yield
+            started.append("down")
+
+        return [Route("/telegram", telegram, methods=["POST"])], lifespan
+
+    args = commands.argparse.Namespace(listen="127.0.0.1:8123", index=str(tmp_path / "index"), model=None)
+    app, settings, holder = commands.build_app(args, channels)
+    assert (settings.host, settings.port) == ("127.0.0.1", 8123)
+    from starlette.testclient import TestClient
+
+    with TestClient(app) as c:
+        assert started == ["up"]
+        assert c.post("/telegram", json={"text": "hỏi"}).status_code == 403
+        q = "Chốt kiểm dịch có phải kiểm tra 100% người và phương tiện vào thành phố không?"
+        assert c.post("/telegram", json={"text": q}, headers={"x-telegram-bot-api-secret-token": "secret"}).text == "answered"
+        holder.swap(FakeEngine(bar=5.0))  # a new engine that answers nothing
+        assert c.post("/telegram", json={"text": q}, headers={"x-telegram-bot-api-secret-token": "secret"}).text == "no_match"
+        assert c.get("/healthz").json()["ok"] is True
+        assert c.get("/review", follow_redirects=False).status_code == 303
+    assert started == ["up", "down"]

@@ -10,8 +10,11 @@ import argparse
 import getpass
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+
+from starlette.routing import BaseRoute
 
 from bot.officials import ROLES, Officials, OfficialsError, default_path
 
@@ -168,8 +171,13 @@ def load_or_build(index_dir: str | None, model: str | None):
     return Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.glossary_path(True))))
 
 
-def build_app(args, *, extra_routes=(), lifespan=None):
-    """The app `serve` runs: the caller adds the channels' webhook routes and their start/stop."""
+Channels = Callable[[object], tuple[Sequence[BaseRoute], Callable | None]]
+
+
+def build_app(args, channels: Channels | None = None):
+    """The app `serve` runs. `channels(holder)` returns the webhook routes (`/telegram`, `/zalo`)
+    and a lifespan that starts and stops the bots; they answer through `Service(holder, log)`,
+    so a rebuilt index reaches them too."""
     from bot.engine_holder import EngineHolder, Rebuilder
 
     from .app import create_app
@@ -179,20 +187,21 @@ def build_app(args, *, extra_routes=(), lifespan=None):
     if getattr(args, "listen", None):
         host, port = listen(args.listen)
         settings = replace(settings, host=host, port=port)
+    index_dir = Path(args.index) if getattr(args, "index", None) else settings.index_dir
     holder = EngineHolder(load_or_build(getattr(args, "index", None), getattr(args, "model", None)))
-    rebuilder = Rebuilder(holder, settings.index_dir if not getattr(args, "index", None) else Path(args.index))
-    app = create_app(settings, engine_holder=holder, rebuilder=rebuilder, extra_routes=extra_routes,
-                     lifespan=lifespan)
+    routes, lifespan = channels(holder) if channels else ((), None)
+    app = create_app(settings, engine_holder=holder, rebuilder=Rebuilder(holder, index_dir),
+                     extra_routes=routes, lifespan=lifespan)
     return app, settings, holder
 
 
-def run_serve(args) -> int:
+def serve(args, channels: Channels | None = None) -> int:
     import uvicorn
 
     from .settings import ConsoleSettingsError
 
     try:
-        app, settings, _ = build_app(args)
+        app, settings, _ = build_app(args, channels)
     except ConsoleSettingsError as e:
         print(f"rulebot: {e}", file=sys.stderr)
         return 2
@@ -202,6 +211,11 @@ def run_serve(args) -> int:
     uvicorn.run(app, host=settings.host, port=settings.port, server_header=False, log_level="info",
                 proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
     return 0
+
+
+def run_serve(args) -> int:
+    """The console alone; the channels' `serve` passes `channels` to serve() instead."""
+    return serve(args)
 
 
 COMMANDS = {
