@@ -103,6 +103,7 @@ OTHERS = [  # more residents' questions, so the queue looks like a day's log
 
 def test_the_whole_loop_from_a_wrong_answer_to_a_better_bot(browser, engine, tmp_path, monkeypatch):
     from argon2 import PasswordHasher
+    from console_fakes import in_thread
 
     from bot.console.app import create_app
     from bot.console.commands import main as commands
@@ -113,7 +114,6 @@ def test_the_whole_loop_from_a_wrong_answer_to_a_better_bot(browser, engine, tmp
     from bot.officials import Officials
     from bot.render import Plain, TelegramHTML, render
     from bot.service import Service
-    from console_fakes import in_thread
     from retrieval import gold
 
     faq_file = tmp_path / "faq-officials.jsonl"

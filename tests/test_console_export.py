@@ -2,11 +2,12 @@
 import json
 import sqlite3
 
+from console_fakes import rig
+
 from bot.console.commands import main as commands_main
 from bot.console.exchanges import ExchangeReader
 from bot.console.export import gold_records, write_gold
 from bot.console.reviews import Clause, ReviewStore
-from console_fakes import rig
 from retrieval import gold
 
 

@@ -2,11 +2,11 @@
 import json
 
 import pytest
+from console_fakes import docs
 
 from bot.console.faq_lines import FaqLineError, OfficialsFaq
 from retrieval import faq
 from retrieval.corpus import checksum
-from console_fakes import docs
 
 
 def _span():

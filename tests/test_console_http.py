@@ -7,12 +7,12 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from console_fakes import PASSWORD, csrf_of, logged_in, login, rig
 from markupsafe import escape
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from bot.officials import ROLES
-from console_fakes import PASSWORD, csrf_of, logged_in, login, rig
 
 SAMPLE = {"sid": "x", "xid": "0"}
 
@@ -90,7 +90,9 @@ def test_wrong_passwords_and_unknown_names_get_the_same_answer(tmp_path):
     c = r.client()
     a, b = login(c, "rita", "not it at all"), login(c, "nobody", "not it at all")
     assert a.status_code == b.status_code == 401
-    strip = lambda t: re.sub(r'value="[^"]*"', "", t)  # noqa: E731  (the name typed is echoed back)
+    def strip(t):  # the name typed is echoed back in the form
+        return re.sub(r'value="[^"]*"', "", t)
+
     assert strip(a.text) == strip(b.text)
 
 
@@ -268,7 +270,10 @@ def test_queue_filters_search_and_a_confidence_column_when_the_log_has_one(tmp_p
     c = logged_in(r, "rita")
     assert a.id in c.get("/review").text and b.id in c.get("/review").text
     assert "Độ chắc từ" not in c.get("/review").text  # no confidence column in this log
-    only = lambda url: {x for x in (a.id, b.id) if x in c.get(url).text}  # noqa: E731
+
+    def only(url):
+        return {x for x in (a.id, b.id) if x in c.get(url).text}
+
     assert only("/review?channel=zalo") == {a.id}
     assert only("/review?outcome=abstained") == {b.id}
     assert only("/review?feedback=down") == {b.id}
@@ -343,10 +348,11 @@ def test_login_never_redirects_off_site(tmp_path, path):
 def test_serve_mounts_the_channels_beside_the_console_and_they_follow_a_swapped_engine(tmp_path, monkeypatch):
     import contextlib
 
+    from console_fakes import FakeEngine
+
     from bot.console import commands
     from bot.exchange_log import ExchangeLog
     from bot.service import Service
-    from console_fakes import FakeEngine
 
     monkeypatch.setenv("RULEBOT_OFFICIALS", str(tmp_path / "officials.db"))
     monkeypatch.setenv("RULEBOT_LOG", str(tmp_path / "log.db"))

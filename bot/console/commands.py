@@ -115,8 +115,8 @@ def configure_review(p: argparse.ArgumentParser) -> None:
 
 
 def run_review(args) -> int:
-    from .export import SKIPS, gold_records, write_gold
     from .exchanges import ExchangeReader
+    from .export import SKIPS, gold_records, write_gold
     from .reviews import ReviewStore
 
     log = Path(args.log or os.environ.get("RULEBOT_LOG") or "var/rulebot-log.db")

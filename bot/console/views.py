@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
@@ -204,9 +205,10 @@ def parse_filter(params) -> QueueFilter:
 
     def num(key):
         try:
-            return float(params.get(key, "").replace(",", "."))
+            x = float(params.get(key, "").replace(",", "."))
         except ValueError:
             return None
+        return x if math.isfinite(x) else None
 
     def choice(key, allowed):
         v = params.get(key, "")
@@ -236,7 +238,10 @@ async def queue(request: Request, who) -> Response:
 
     q = await run_in_threadpool(load)
     params = {k: v for k, v in request.query_params.items() if k != "page" and v}
-    link = lambda n: "/review?" + urlencode({**params, "page": n})  # noqa: E731
+
+    def link(n: int) -> str:
+        return "/review?" + urlencode({**params, "page": n})
+
     return render(request, "queue.html", queue=q, f=f, link=link, params=params)
 
 
