@@ -23,6 +23,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .privacy import mask
+
 log = logging.getLogger(__name__)
 
 
@@ -91,7 +93,7 @@ class ExchangeLog:
         """Record an incoming question; its exchange id, or None when `key` was logged before."""
         xid = secrets.token_hex(8)
         row = {"id": xid, "at": _now(), "channel": channel, "user_hash": self.user_hash(channel, user_id),
-               "question": capped(text), "update_key": f"{channel}:{key}" if key is not None else None,
+               "question": capped(mask(text)), "update_key": f"{channel}:{key}" if key is not None else None,
                "chat_ref": json.dumps(chat) if chat is not None else None, "status": "received",
                "delivered": 0}
         with self._lock:

@@ -51,9 +51,15 @@ def load(path: str | Path, docs: list[Document]) -> list[Entry]:
 
 
 def curated() -> tuple[list[Document], list[Entry]]:
-    """The shipped corpus: data/sources.toml and the FAQ written for it."""
+    """The shipped corpus: data/sources.toml, the FAQ written for it and the officials' lines."""
     docs = load_manifest(settings.DEFAULT_MANIFEST)
-    return docs, load(settings.DEFAULT_FAQ, docs)
+    return docs, load(settings.DEFAULT_FAQ, docs) + officials(docs)
+
+
+def officials(docs: list[Document]) -> list[Entry]:
+    """The lines officials added from reviewed questions (none until the first is added)."""
+    path = settings.officials_faq_path()
+    return load(path, docs) if path and path.is_file() else []
 
 
 def attach(entries: Sequence[Entry], chunks: list[Chunk]) -> list[tuple[str, int]]:

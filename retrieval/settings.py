@@ -26,6 +26,15 @@ def model_setting(cli_value: str | None = None) -> str:
     return cli_value or os.environ.get("RULEBOT_MODEL") or str(default_model_dir())
 
 
+def officials_faq_path() -> Path | None:
+    """Officials' FAQ lines, kept apart from the shipped data/faq.jsonl (the review console writes
+    them); RULEBOT_OFFICIALS_FAQ="" leaves them out."""
+    value = os.environ.get("RULEBOT_OFFICIALS_FAQ")
+    if value == "":
+        return None
+    return Path(value) if value else REPO / "var" / "faq-officials.jsonl"
+
+
 def index_dir(cli_value: str | None = None) -> Path:
     return Path(cli_value or os.environ.get("RULEBOT_INDEX") or REPO / "var" / "index")
 

@@ -12,4 +12,5 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("RULEBOT_OFFICIALS_FAQ", "")  # the shipped FAQ only, whatever officials added in var/
 REPO = Path(__file__).resolve().parent.parent

@@ -1,0 +1,89 @@
+"""Sessions, CSRF tokens and roles for the console's pages.
+
+The session cookie (signed by Starlette's SessionMiddleware, HttpOnly, SameSite=Strict, Secure
+behind HTTPS) carries only a random session id and the CSRF token; the session itself lives in
+the accounts file, so logging out, a new password or a removed account ends it at once. Every
+POST must carry the session's CSRF token in the form field `csrf`.
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from bot.officials import Official
+
+COOKIE = "rulebot_console"
+MAX_FIELDS = 100
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def csrf_ok(request: Request, form) -> bool:
+    expected = request.session.get("csrf") or ""
+    given = form.get("csrf") or ""
+    return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected, given)
+
+
+async def current(request: Request) -> Official | None:
+    console = request.app.state.console
+    return await run_in_threadpool(console.officials.session, request.session.get("sid") or "")
+
+
+def flash(request: Request, message: str, kind: str = "ok") -> None:
+    request.session.setdefault("flash", [])
+    request.session["flash"] = request.session["flash"][-4:] + [[kind, message]]
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path of this site: never an open redirect."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/review"
+
+
+Handler = Callable[..., Awaitable[Response]]
+
+
+def page(role: str = "reviewer") -> Callable[[Handler], Handler]:
+    """Guard a console endpoint: a live session with at least `role`, and for a POST the CSRF
+    token. The handler gets (request, official) for GET and (request, official, form) for POST."""
+
+    def wrap(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            from .views import refuse
+
+            who = await current(request)
+            if request.method == "POST":
+                form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+                if who is None:
+                    return refuse(request, 403, "Phiên đăng nhập đã hết. Vui lòng đăng nhập lại.")
+                if not csrf_ok(request, form):
+                    return refuse(request, 403, "Biểu mẫu đã cũ hoặc không hợp lệ. Hãy tải lại trang rồi thử lại.")
+            elif who is None:
+                return RedirectResponse(f"/login?next={quote(request.url.path + ('?' + request.url.query if request.url.query else ''))}",
+                                        status_code=303)
+            if not who.can(role):
+                return refuse(request, 403, "Tài khoản của bạn không có quyền làm việc này.")
+            request.state.official = who
+            if request.method == "POST":
+                return await handler(request, who, form)
+            return await handler(request, who)
+
+        endpoint.required_role = role  # the tests walk the routes and check each guard
+        return endpoint
+
+    return wrap
