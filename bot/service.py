@@ -61,6 +61,11 @@ class Service:
         """Log a question the moment it arrives; None when this update was logged before."""
         return self.log.question(channel, user_id, text, key=key, chat=chat)
 
+    async def ask(self, channel: str, user_id: object, text: str) -> Exchange:
+        """Log and answer in one step, for callers without a platform update (the console, tests)."""
+        xid = self.receive(channel, user_id, text)
+        return await self.answer(xid, self.user_hash(channel, user_id), text)
+
     def user_hash(self, channel: str, user_id: object) -> str:
         return self.log.user_hash(channel, user_id)
 
@@ -86,10 +91,12 @@ class Service:
         answer = self.engine.answer(text)
         return answer, getattr(answer, "margin", None)
 
-    def delivered(self, ex: Exchange, reply: str, delivery) -> None:
-        """Complete the log record once the channel has (or has not) sent the reply. Never raises:
-        the reply is already out, and a failing log must not turn it into an error message."""
-        self._safely(self.log.delivered, ex.id, reply, delivery.outcome, delivery.attempts, delivery.error)
+    def delivered(self, ex: Exchange, reply: str, delivery=None) -> None:
+        """Complete the log record once the channel has (or has not) sent the reply; no `delivery`
+        means it went out at the first attempt. Never raises: the reply is already out, and a
+        failing log must not turn it into an error message."""
+        outcome, attempts, error = (delivery.outcome, delivery.attempts, delivery.error) if delivery else ("delivered", 1, None)
+        self._safely(self.log.delivered, ex.id, reply, outcome, attempts, error)
 
     def unfinished(self, channel: str, within_seconds: float) -> list[dict]:
         return self.log.unfinished(channel, within_seconds)

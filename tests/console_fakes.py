@@ -65,7 +65,7 @@ class FakeEngine:
             scored.append((share, -i))
         scored.sort(reverse=True)
         hits = [Hit(self.index.chunks[-i], s, r + 1, s >= self.bar) for r, (s, i) in enumerate(scored[:k]) if s > 0]
-        return SimpleNamespace(hits=hits, abstained=not hits or not hits[0].confident, missing=None,
+        return SimpleNamespace(hits=hits, abstained=not hits or not hits[0].confident, missing=None, margin=None,
                                query=SimpleNamespace(text=question))
 
     def answer(self, question, as_of=None):

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from .. import messages as msg
 from ..render import Block, blocks, source_list, texts
-from ..service import Exchange, Service
+from ..service import Service
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,12 @@ class ChannelCore:
 
     # --- receiving ----------------------------------------------------------------------------
 
-    def receive(self, inc: Incoming) -> bool:
-        """Take an update; False when it was seen before. Synchronous and quick: a question is in
-        the log when this returns, so the caller may then acknowledge the update to the platform."""
+    def receive(self, inc: Incoming | None) -> bool:
+        """Take an update; False when it was seen before or is not for the bot (None). Synchronous
+        and quick: a question is in the log when this returns, so the caller may then acknowledge
+        the update to the platform."""
+        if inc is None:
+            return False
         if inc.kind in (TEXT, EXAMPLE):
             question = inc.text if inc.kind == TEXT else _example(inc.text)
             if question is None:
@@ -156,30 +159,36 @@ class ChannelCore:
         return self._chats.setdefault(str(chat.get("id")), asyncio.Lock())
 
     async def _question(self, inc: Incoming, xid: str, question: str, recovering: bool = False) -> None:
-        async with self._lock(inc.chat):  # one chat's replies never interleave
-            if inc.kind == EXAMPLE:
-                await self._best_effort(self.transport.ack(inc.callback))
-                await self._say(inc.chat, f"❓ {question}")
-            typing = asyncio.create_task(self._keep_typing(inc.chat))
-            try:
-                user = inc.user_id if recovering else self.service.user_hash(self.channel, inc.user_id)
-                ex = await self.service.answer(xid, user, question)
-            finally:
-                typing.cancel()
-            if ex.limited:
-                if ex.notify:
-                    await self._say(inc.chat, msg.FLOOD)
-                return
-            if ex.answer is None:  # the engine failed; Service has logged why
-                parts = self.transport.pack(texts(msg.ERROR))
-                feedback = None
-            else:
-                parts = self.transport.pack(blocks(ex.answer))
-                feedback = ex.id if ex.answer.status != "invalid" and self.transport.buttons else None
-            delivery = await self._deliver(inc.chat, parts, feedback)
-            self.service.delivered(ex, "\n".join(parts), delivery)
-            if delivery.outcome == "failed" and ex.answer is not None:
-                await self._say(inc.chat, msg.ERROR)  # nothing of the answer went out: say so once
+        try:
+            async with self._lock(inc.chat):  # one chat's replies never interleave
+                await self._answer(inc, xid, question, recovering)
+        except Exception:  # a bug, not a platform fault: the row stays unfinished for the next start
+            log.exception("%s: question %s not handled", self.channel, xid)
+
+    async def _answer(self, inc: Incoming, xid: str, question: str, recovering: bool) -> None:
+        if inc.kind == EXAMPLE:
+            await self._best_effort(self.transport.ack(inc.callback))
+            await self._say(inc.chat, f"❓ {question}")
+        typing = asyncio.create_task(self._keep_typing(inc.chat))
+        try:
+            user = inc.user_id if recovering else self.service.user_hash(self.channel, inc.user_id)
+            ex = await self.service.answer(xid, user, question)
+        finally:
+            typing.cancel()
+        if ex.limited:
+            if ex.notify:
+                await self._say(inc.chat, msg.FLOOD)
+            return
+        if ex.answer is None:  # the engine failed; Service has logged why
+            parts = self.transport.pack(texts(msg.ERROR))
+            feedback = None
+        else:
+            parts = self.transport.pack(blocks(ex.answer))
+            feedback = ex.id if ex.answer.status != "invalid" and self.transport.buttons else None
+        delivery = await self._deliver(inc.chat, parts, feedback)
+        self.service.delivered(ex, "\n".join(parts), delivery)
+        if delivery.outcome == "failed" and ex.answer is not None:
+            await self._say(inc.chat, msg.ERROR)  # nothing of the answer went out: say so once
 
     async def _other(self, inc: Incoming) -> None:
         try:
@@ -207,7 +216,7 @@ class ChannelCore:
                 await self._say(inc.chat, msg.GREETING, msg.EXAMPLES_TEXT)
         elif name == "help":
             await self._say(inc.chat, msg.help_text(self.transport.buttons))
-        elif name in ("nguon", "nguồn"):
+        elif name in msg.SOURCES_COMMANDS:
             await self._send_parts(inc.chat, self.transport.pack(source_list(self.service.engine.sources)))
         elif not inc.group:  # in a group, an unknown command may well be meant for another bot
             await self._say(inc.chat, msg.UNKNOWN_COMMAND, msg.help_text(self.transport.buttons))
@@ -268,6 +277,9 @@ class ChannelCore:
                         outcome = "failed"
                     log.warning("%s: reply %s after %d attempt(s): %s", self.channel, outcome, attempts, error)
                     return Delivery(outcome, attempts, error)
+                except Exception as e:  # not a platform answer the policy knows: it may have gone out
+                    log.exception("%s: sending failed unexpectedly", self.channel)
+                    return Delivery("partial" if i > 0 else "unknown", attempts, f"unexpected: {type(e).__name__}")
         return Delivery("delivered", attempts, error)
 
     async def _keep_typing(self, chat: dict) -> None:

@@ -124,7 +124,7 @@ def load_dotenv(path: Path = Path(".env")) -> None:
 # --- logging ----------------------------------------------------------------------------------
 
 # Anything shaped like a Telegram or Zalo token ("<digits>:<key>"), wherever it turns up.
-_TOKEN_SHAPE = re.compile(r"\b[0-9]{3,15}:[A-Za-z0-9_-]{16,}")
+_TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{3,15}:[A-Za-z0-9_-]{16,}")  # also inside .../bot<token>/...
 
 
 class Redact(logging.Filter):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 
 import httpx
 from telegram import (BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message,
@@ -17,6 +18,7 @@ from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
 from telegram.error import (BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,
                             TimedOut)
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.warnings import PTBDeprecationWarning
 from telegram.request import HTTPXRequest
 
 from .. import messages as msg
@@ -67,9 +69,7 @@ def classify(e: Exception) -> SendError:
     """Whether a failed call may have reached the user: the delivery policy depends on it."""
     cause = e.__cause__
     if isinstance(e, RetryAfter):
-        return SendError(Fate.NOT_SENT, str(e), retry_after=float(e.retry_after.total_seconds()
-                                                                if hasattr(e.retry_after, "total_seconds")
-                                                                else e.retry_after))
+        return SendError(Fate.NOT_SENT, str(e), retry_after=_seconds(e))
     if isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return SendError(Fate.NOT_SENT, f"{type(cause).__name__}")
     if isinstance(e, TimedOut) and "Pool timeout" in str(e):
@@ -82,10 +82,39 @@ def classify(e: Exception) -> SendError:
     return SendError(Fate.MAYBE_SENT, f"{type(e).__name__}: {e}")  # 5xx, garbled answers
 
 
+def _seconds(e: RetryAfter) -> float:
+    """retry_after is an int in PTB 22 and a timedelta later; reading it warns about the change."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = e.retry_after
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
 def transient(e: Exception) -> bool:
     """Worth retrying at start-up: the server or the network, not the token or the request."""
     return isinstance(e, (NetworkError, RetryAfter)) and not isinstance(e, BadRequest) or (
         type(e) is TelegramError and "Invalid server response" in str(e))
+
+
+class _Handled(logging.Filter):
+    """python-telegram-bot logs an ERROR with a traceback for a garbled body (a gateway's HTML page,
+    a cut-off answer) and for a 429, and then raises the error to us anyway: the poller retries
+    and the core applies the delivery policy, each logging one warning. Its copies are DEBUG."""
+
+    MESSAGES = ("Can not load invalid JSON data", "Rate limit hit after maximum of")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR or not str(record.msg).startswith(self.MESSAGES):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)  # handlers do not check levels again
+
+
+def _quiet_handled_errors() -> None:
+    for name in ("telegram.request.BaseRequest", "telegram.ext.AIORateLimiter"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Handled) for f in logger.filters):
+            logger.addFilter(_Handled())
 
 
 class TelegramTransport:
@@ -129,6 +158,7 @@ class TelegramAdapter:
     def __init__(self, settings: ChannelSettings, *, poll_timeout: int = 30, connect_timeout: float = 5.0,
                  read_timeout: float = 10.0, concurrency: int = 64):
         self.settings, self.poll_timeout = settings, poll_timeout
+        _quiet_handled_errors()
         request = HTTPXRequest(connection_pool_size=concurrency, connect_timeout=connect_timeout,
                                read_timeout=read_timeout, write_timeout=read_timeout, pool_timeout=read_timeout)
         polling = HTTPXRequest(connect_timeout=connect_timeout, read_timeout=read_timeout,
@@ -169,19 +199,17 @@ class TelegramAdapter:
                                              allowed_updates=ALLOWED_UPDATES,
                                              read_timeout=self.poll_timeout + 10)
         for u in updates:
-            self.take(u, receive)
+            receive(incoming(u, self.bot))
             self.offset = u.update_id + 1
 
-    def from_webhook(self, body: dict, receive) -> None:
-        update = Update.de_json(body, self.bot)
+    def from_webhook(self, body, receive) -> None:
+        try:  # a list, a string, a dict that is not an update: refused with a 400, not a 500
+            update = Update.de_json(body, self.bot) if isinstance(body, dict) else None
+        except (TypeError, KeyError, AttributeError, ValueError):
+            update = None
         if update is None or not isinstance(update.update_id, int):
             raise ValueError("not a Telegram update")
-        self.take(update, receive)
-
-    def take(self, update: Update, receive) -> None:
-        inc = incoming(update, self.bot)
-        if inc is not None:
-            receive(inc)
+        receive(incoming(update, self.bot))
 
     async def close(self) -> None:
         await self.bot.shutdown()

@@ -108,9 +108,10 @@ class ZaloTransport:
 class ZaloAdapter:
     platform = PLATFORM
 
-    def __init__(self, settings: ChannelSettings, *, poll_timeout: int = 30, grace: float = 10.0):
+    def __init__(self, settings: ChannelSettings, *, poll_timeout: int = 30, grace: float = 10.0,
+                 read_timeout: float = 10.0):
         self.settings, self.poll_timeout, self.grace = settings, poll_timeout, grace
-        self.api = Api(settings.token, settings.api_url)
+        self.api = Api(settings.token, settings.api_url, timeout=read_timeout)
         self.transport = ZaloTransport(self.api)
         self.names: list[str] = []
 
@@ -154,19 +155,14 @@ class ZaloAdapter:
                 return
             raise
         for update in updates(result):
-            self.take(update, receive)
+            receive(incoming(update, self.names))
 
     def from_webhook(self, body, receive) -> None:
         # The documentation shows {"ok": true, "result": {...}}; deployed bots post the update itself.
         update = body.get("result") if isinstance(body, dict) and body.get("ok") is True else body
         if not isinstance(update, dict) or "event_name" not in update:
             raise ValueError("not a Zalo update")
-        self.take(update, receive)
-
-    def take(self, update: dict, receive) -> None:
-        inc = incoming(update, self.names)
-        if inc is not None:
-            receive(inc)
+        receive(incoming(update, self.names))
 
     async def close(self) -> None:
         await self.api.aclose()

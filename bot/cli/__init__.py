@@ -21,6 +21,9 @@ COMMANDS = {
     "bench": ("evaluation", "measure latency, cold start, build time and memory"),
     "telegram": ("channels", "run the Telegram bot (long polling, or --webhook)"),
     "zalo": ("channels", "run the Zalo bot (long polling, or --webhook)"),
+    "serve": ("console", "serve the officials' console, /healthz and the channels' webhooks on one port"),
+    "officials": ("console", "manage officials' accounts for the review console"),
+    "review": ("console", "export officials' verdicts as gold questions"),
 }
 
 

@@ -101,4 +101,5 @@ def create_app(settings: ConsoleSettings | None = None, *, engine_holder: Engine
         ],
         lifespan=lifespan_)
     app.state.console = console
+    app.state.refuse = views.refuse
     return app

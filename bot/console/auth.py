@@ -64,8 +64,7 @@ def page(role: str = "reviewer") -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
-            from .views import refuse
-
+            refuse = request.app.state.refuse  # the error page, set by create_app (views renders it)
             who = await current(request)
             if request.method == "POST":
                 form = await request.form(max_files=0, max_fields=MAX_FIELDS)

@@ -1,12 +1,10 @@
 """Command-line side of the console: `officials`, `review export` and `serve`.
 
-Each command is a pair `configure_X(parser)` / `run_X(args) -> int`, listed in COMMANDS, to be
-plugged into `rulebot`'s parser like the other subcommands; `python -m bot.console.commands`
-runs them on their own.
+What each command does; their arguments are declared with the other subcommands' in
+`bot/cli/console.py`.
 """
 from __future__ import annotations
 
-import argparse
 import getpass
 import os
 import sys
@@ -16,7 +14,7 @@ from pathlib import Path
 
 from starlette.routing import BaseRoute
 
-from bot.officials import ROLES, Officials, OfficialsError, default_path
+from bot.officials import Officials, OfficialsError, default_path
 
 
 class CommandError(Exception):
@@ -31,27 +29,6 @@ def _actor() -> str:
 
 
 # --- rulebot officials ----------------------------------------------------------------------
-
-def configure_officials(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--officials", help="accounts file (default: $RULEBOT_OFFICIALS or var/officials.db)")
-    sub = p.add_subparsers(dest="action", required=True)
-    a = sub.add_parser("add", help="create an account")
-    a.add_argument("name")
-    a.add_argument("--role", choices=ROLES, required=True,
-                   help="reviewer: judges answers; editor: also edits the FAQ; admin: also manages accounts")
-    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    sub.add_parser("list", help="list the accounts")
-    r = sub.add_parser("remove", help="delete an account (its sessions end at once)")
-    r.add_argument("name")
-    w = sub.add_parser("passwd", help="set a new password (the account's sessions end at once)")
-    w.add_argument("name")
-    w.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    o = sub.add_parser("role", help="change an account's role")
-    o.add_argument("name")
-    o.add_argument("role", choices=ROLES)
-    u = sub.add_parser("unlock", help="lift a lockout after too many wrong passwords")
-    u.add_argument("name")
-
 
 def _password(from_stdin: bool) -> str:
     """From standard input (first line), or typed twice at the terminal; never echoed or logged."""
@@ -106,14 +83,6 @@ def run_officials(args) -> int:
 
 # --- rulebot review export --------------------------------------------------------------------
 
-def configure_review(p: argparse.ArgumentParser) -> None:
-    sub = p.add_subparsers(dest="action", required=True)
-    e = sub.add_parser("export", help="write reviewed exchanges as gold questions (for rulebot eval --gold)")
-    e.add_argument("--gold", required=True, help="output file, JSON lines in the gold set's format")
-    e.add_argument("--log", help="exchange log (default: $RULEBOT_LOG or var/rulebot-log.db)")
-    e.add_argument("--officials", help="accounts file, for the audit trail (default: $RULEBOT_OFFICIALS)")
-
-
 def run_review(args) -> int:
     from .exchanges import ExchangeReader
     from .export import SKIPS, gold_records, write_gold
@@ -141,12 +110,6 @@ def run_review(args) -> int:
 
 # --- rulebot serve ------------------------------------------------------------------------------
 
-def configure_serve(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--listen", help="host:port (default: $RULEBOT_SERVE_LISTEN or 127.0.0.1:8080)")
-    p.add_argument("--index", help="index directory (default: $RULEBOT_INDEX or var/index)")
-    p.add_argument("--model", help="embedding model name or path (default: the converted e5-small)")
-
-
 def load_or_build(index_dir: str | None, model: str | None):
     """The engine, rebuilding a stale index first: officials' FAQ lines added while the server
     was down (or a rebuild cut short by a restart) make the index stale, and the service should
@@ -157,7 +120,7 @@ def load_or_build(index_dir: str | None, model: str | None):
     from retrieval.engine import Engine
     from retrieval.glossary import Glossary
     from retrieval.index import IndexNotUsable, build, load
-    from retrieval.search import Retriever, Tuning
+    from retrieval.search import Retriever
 
     try:
         return Engine.load(index_dir, model)
@@ -168,7 +131,7 @@ def load_or_build(index_dir: str | None, model: str | None):
     docs, entries = faq.curated()
     build(docs, embedder, path, corpus_name="manifest", faq=entries)
     index = load(path, model=embedder.name, expected_checksum=checksum(docs, entries))
-    return Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.glossary_path(True))))
+    return Engine(index, Retriever(index, embedder, glossary=Glossary.load(settings.glossary_path(True))))
 
 
 Channels = Callable[[object], tuple[Sequence[BaseRoute], Callable | None]]
@@ -211,33 +174,3 @@ def serve(args, channels: Channels | None = None) -> int:
     uvicorn.run(app, host=settings.host, port=settings.port, server_header=False, log_level="info",
                 proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
     return 0
-
-
-def run_serve(args) -> int:
-    """The console alone; the channels' `serve` passes `channels` to serve() instead."""
-    return serve(args)
-
-
-COMMANDS = {
-    "officials": (configure_officials, run_officials, "manage officials' accounts for the review console"),
-    "review": (configure_review, run_review, "export officials' verdicts as gold questions"),
-    "serve": (configure_serve, run_serve, "serve the officials' console (and the channels' webhooks)"),
-}
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="rulebot")
-    sub = ap.add_subparsers(dest="command", required=True)
-    for name, (configure, run, help_) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_)
-        configure(p)
-        p.set_defaults(run=run)
-    args = ap.parse_args(argv)
-    try:
-        return args.run(args)
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,11 +4,11 @@ import sqlite3
 
 from console_fakes import rig
 
-from bot.console.commands import main as commands_main
+from bot.cli import main as commands_main
 from bot.console.exchanges import ExchangeReader
 from bot.console.export import gold_records, write_gold
 from bot.console.reviews import Clause, ReviewStore
-from retrieval import gold
+from retrieval.evaluation import gold
 
 
 def _clause(r, i):

@@ -106,15 +106,15 @@ def test_the_whole_loop_from_a_wrong_answer_to_a_better_bot(browser, engine, tmp
     from console_fakes import in_thread
 
     from bot.console.app import create_app
-    from bot.console.commands import main as commands
+    from bot.cli import main as commands
     from bot.console.settings import ConsoleSettings
     from bot.engine_holder import EngineHolder, Rebuilder
-    from bot.evaluate import evaluate_gold
+    from retrieval.evaluation.runner import evaluate_gold
     from bot.exchange_log import ExchangeLog
     from bot.officials import Officials
     from bot.render import Plain, TelegramHTML, render
     from bot.service import Service
-    from retrieval import gold
+    from retrieval.evaluation import gold
 
     faq_file = tmp_path / "faq-officials.jsonl"
     monkeypatch.setenv("RULEBOT_OFFICIALS_FAQ", str(faq_file))  # what the rebuild reads, via faq.curated()
