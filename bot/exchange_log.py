@@ -3,7 +3,8 @@
 A question is written as soon as it arrives, before anything that can wait, and completed once
 answered and delivered; until then its row keeps where the reply must go (`chat_ref`), so a
 restarted bot can still answer it (`unfinished`). The platform's update id (`update_key`) is
-unique, so a re-delivered update is never logged or answered twice, across restarts too.
+unique (kept as a salted hash), so a re-delivered update is never logged or answered twice,
+across restarts too.
 Users appear only as salted hashes; questions are stored at most MAX_STORED_CHARS long. If the database cannot be
 written, the record goes to a JSON-lines spool beside it and is moved in on the next good write:
 a failing disk never loses a question, and never stops the answer reaching the user.
@@ -86,6 +87,10 @@ class ExchangeLog:
     def user_hash(self, channel: str, user_id: object) -> str:
         return hmac.new(self._salt, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
+    def update_key(self, channel: str, key: object) -> str:
+        """How a platform's update id is kept: hashed too, as Zalo's names the chat (the user)."""
+        return f"{channel}:" + hmac.new(self._salt, f"update:{channel}:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+
     # --- writing -------------------------------------------------------------------------
 
     def question(self, channel: str, user_id: object, text: str, key: str | None = None,
@@ -93,7 +98,7 @@ class ExchangeLog:
         """Record an incoming question; its exchange id, or None when `key` was logged before."""
         xid = secrets.token_hex(8)
         row = {"id": xid, "at": _now(), "channel": channel, "user_hash": self.user_hash(channel, user_id),
-               "question": capped(mask(text)), "update_key": f"{channel}:{key}" if key is not None else None,
+               "question": capped(mask(text)), "update_key": self.update_key(channel, key) if key is not None else None,
                "chat_ref": json.dumps(chat) if chat is not None else None, "status": "received",
                "delivered": 0}
         with self._lock:
@@ -139,8 +144,6 @@ class ExchangeLog:
                                        "where channel = ? and chat_ref is not null order by at", [channel]))
         for r in rows:
             r["chat"] = json.loads(r.pop("chat_ref"))
-            key = r["update_key"]
-            r["update_key"] = key.split(":", 1)[1] if key else None
         return rows
 
     def feedback(self, xid: str, channel: str, user_id: object, value: str) -> bool:

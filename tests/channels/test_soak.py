@@ -30,6 +30,7 @@ from collections import Counter
 import pytest
 
 from bot import messages as msg
+from bot.exchange_log import ExchangeLog
 from conftest import BotProcess, rows
 from fake_api import Fault
 
@@ -121,7 +122,8 @@ def soak(side, tmp_path, ask, key_of=None) -> None:
                         "replies before the kill")
         if side.name == "zalo":  # a quiet moment: nothing handed out that the log has not got
             fake.hold()
-            handed = {key_of(u) for u in fake.handed}
+            keys = ExchangeLog(log_path)  # the bot's own salt, kept beside the log
+            handed = {keys.update_key(side.name, key_of(u)) for u in fake.handed}
             fake.wait_until(lambda: handed <= {r["update_key"] for r in rows(log_path)}, 10, "handed out → logged")
         first.kill()
     finally:
@@ -205,6 +207,6 @@ def test_telegram_soak(tg, tmp_path):
 
 def test_zalo_soak(zl, tmp_path):
     def key_of(u):
-        return f"zalo:{u['message']['chat']['id']}:{u['message']['message_id']}"
+        return f"{u['message']['chat']['id']}:{u['message']['message_id']}"
 
     soak(zl, tmp_path, lambda c, text: zl.fake.push(text, chat_id=f"s{c}"), key_of)

@@ -99,7 +99,7 @@ def test_an_undelivered_question_is_kept_for_the_next_run_and_an_old_one_expires
     log._db.execute("update exchanges set at = '2000-01-01T00:00:00.000+00:00' where id = ?", [old])
     rows = log.unfinished("zalo", within_seconds=3600)
     assert [(r["id"], r["chat"], r["update_key"], r["question"]) for r in rows] == [
-        (pending, {"id": "c2"}, "b", "chưa trả lời")]
+        (pending, {"id": "c2"}, log.update_key("zalo", "b"), "chưa trả lời")]
     statuses = {r["id"]: (r["status"], r["chat_ref"]) for r in log.rows()}
     assert statuses[old] == ("expired", None) and statuses[done][1] is None
 
