@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from retrieval.answer import EMPTY, MAX_QUESTION_CHARS, NO_LETTERS, TOO_LONG
+from retrieval.input_check import EMPTY, MAX_QUESTION_CHARS, NO_LETTERS, TOO_LONG
 from retrieval.answer_kind import DURATION, MONEY
 
 # --- conversation ---------------------------------------------------------------------------

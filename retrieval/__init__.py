@@ -14,7 +14,7 @@ import importlib
 _PUBLIC = {
     "Engine": "engine", "Answer": "types", "Citation": "types", "Chunk": "types", "Hit": "types",
     "Source": "types", "Result": "search", "Ranking": "fusion", "Abstention": "abstention",
-    "check_question": "answer",
+    "check_question": "input_check",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -6,12 +6,12 @@ from datetime import date
 
 from .chunking import MAX_JOINED_CHARS
 from .index import Index
+from .input_check import EMPTY, MAX_QUESTION_CHARS, NO_LETTERS, TOO_LONG, check_question  # noqa: F401 (re-exported)
 from .query import QUESTION_WORDS
 from .search import Result
-from .text import clean_input, fold, has_letters, words
+from .text import fold, words
 from .types import Answer, Citation, Hit
 
-MAX_QUESTION_CHARS = 1000
 MAX_QUOTE_CHARS = MAX_JOINED_CHARS
 MORE = 2  # further clauses shown, each only if it clears the abstention bar on its own
 _SENTENCE = re.compile(r"[^.!?;…]+[.!?;…]*[\"”’)]*\s*")
@@ -19,22 +19,6 @@ _SENTENCE = re.compile(r"[^.!?;…]+[.!?;…]*[\"”’)]*\s*")
 
 class QuoteMismatch(AssertionError):
     """A chunk's text no longer matches its source file: never show it."""
-
-
-# Why an input cannot be answered as a question; the channels word these for residents.
-EMPTY, TOO_LONG, NO_LETTERS = "empty", "too_long", "no_letters"
-
-
-def check_question(question: str) -> str | None:
-    """EMPTY, TOO_LONG or NO_LETTERS when this input cannot be answered as a question; else None."""
-    text = clean_input(question or "")
-    if not text:
-        return EMPTY
-    if len(text) > MAX_QUESTION_CHARS:
-        return TOO_LONG
-    if not has_letters(text):
-        return NO_LETTERS
-    return None
 
 
 def cite(index: Index, hit: Hit, question: str = "") -> Citation:
