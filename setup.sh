@@ -26,5 +26,17 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not used);
+# the document tests render a PDF with a real Vietnamese-capable font.
+if [ -n "$extras" ] && { ! command -v chromium >/dev/null || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Chromium and the DejaVu fonts (apt-get) for the browser and document tests" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      chromium fonts-dejavu-core >/dev/null
+  else
+    echo "setup: without Chromium (apt-get install chromium fonts-dejavu-core) the browser tests are skipped" >&2
+  fi
+fi
+
 # Convert the model once (cached under ~/.cache/rulebot) and build the index if it is stale.
 .venv/bin/rulebot setup
