@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot import validity_text
 from retrieval.answer_kind import DURATION, MONEY
 from retrieval.types import Answer, Source
 
@@ -62,13 +63,23 @@ def blocks(answer: Answer) -> list[Block]:
         lead = f"Văn bản mới nhất về việc này (ngày {vn_date(main.source.date)}) nêu:"
     else:
         lead = "Quy định liên quan nhất mình tìm được:"
-    out = [Block("text", lead), Block("quote", main.quote), Block("source", source_line(main.source, main.location))]
+    # Whether the rule still holds (bot/validity_text.py): a lapsed rule or old documents first.
+    out = [Block("text", t) for t in validity_text.first(answer, hotline())]
+    out += [Block("text", validity_text.lead(answer) or lead), Block("quote", main.quote),
+            Block("source", source_line(main.source, main.location))]
+    out += _status(main, answer)
     if answer.more:
         out.append(Block("text", "Các đoạn liên quan khác:"))
         for c in answer.more:
             out += [Block("small_quote", _shorten(c.quote, c.focus)),
                     Block("source", source_line(c.source, c.location))]
+            out += _status(c, answer)
     return out
+
+
+def _status(c, answer: Answer) -> list[Block]:
+    said = validity_text.note(c, answer, hotline())
+    return [Block("text", said)] if said else []
 
 
 def source_list(sources: list[Source]) -> list[Block]:
