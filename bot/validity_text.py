@@ -66,19 +66,19 @@ def _old(c: Citation, day: date, age) -> bool:
     return c.status == "unknown" and is_stale(c.source, day, age)
 
 
-def lapsed_sentence(c: Citation) -> str | None:
+def lapsed_sentence(c: Citation, as_of: date | None = None) -> str | None:
     """The plain statement that a cited rule no longer holds; None when it does or may."""
-    rule = "quy định dưới đây"
-    about = reported_rule(c.source)
-    if about:
-        rule = f"theo tin ngày {_d(c.source.date)} về {about}, quy định dưới đây"
+    when = f"tính đến ngày {_d(as_of)}, " if as_of else ""
     if c.status == "superseded":
         by = name(c.replacement) if c.replacement else c.superseded_by
-        when = f" từ ngày {_d(c.status_since)}" if c.status_since else ""
-        return f"Lưu ý: {rule} đã được thay thế bởi {by}{when}. Bạn hãy xem văn bản thay thế."
+        since = f" từ ngày {_d(c.status_since)}" if c.status_since else ""
+        return f"Lưu ý: {when}quy định dưới đây đã được thay thế bởi {by}{since}."
     if c.status == "expired":
-        last = f" (áp dụng đến hết ngày {_d(c.effective_until)})" if c.effective_until else ""
-        return f"Lưu ý: {rule}{last} đã hết hiệu lực từ ngày {_d(c.status_since)}."
+        about = reported_rule(c.source)
+        why = ""
+        if about and c.effective_until:
+            why = f" (theo tin ngày {_d(c.source.date)}, {about} áp dụng đến hết ngày {_d(c.effective_until)})"
+        return f"Lưu ý: {when}quy định dưới đây đã hết hiệu lực từ ngày {_d(c.status_since)}{why}."
     return None
 
 
@@ -94,7 +94,7 @@ def first(answer: Answer, contact: str, today: date | None = None, age=None) -> 
     out: list[str] = []
     if not answer.main:
         return out
-    gone = lapsed_sentence(answer.main)
+    gone = lapsed_sentence(answer.main, answer.as_of)
     if gone:
         out.append(gone)
     cites = answer.citations
@@ -102,8 +102,8 @@ def first(answer: Answer, contact: str, today: date | None = None, age=None) -> 
     if all_old(answer, today, age) and dates:
         years = sorted({d.year for d in dates})
         span = f"năm {years[0]}" if len(years) == 1 else f"các năm {years[0]}–{years[-1]}"
-        if len(dates) == 1:
-            said = f"{'Văn bản này' if len(cites) == 1 else 'Các văn bản này'} từ ngày {_d(dates[0])}"
+        if len({c.source.id for c in cites}) == 1:
+            said = f"Văn bản này từ {span} (ngày {_d(dates[0])})"
         else:
             said = f"Các văn bản này đều từ {span} (ngày {', '.join(_d(d) for d in dates)})"
         out.append(f"{said}; quy định có thể đã thay đổi; bạn nên kiểm tra với {contact}.")
@@ -132,6 +132,9 @@ def note(c: Citation, answer: Answer, contact: str, today: date | None = None, a
     """A short line under a citation's source line: its standing, unless already said first."""
     day = _day(answer, today)
     is_main = c is answer.main
+    main = answer.main
+    if not is_main and main and c.source.id == main.source.id and c.status == main.status:
+        return None  # same document, same standing: said once, for the main quote
     report = c.source.kind == "report"
     if c.status == "in_force":
         if is_main and not report:
