@@ -32,14 +32,15 @@ def load_manifest(path: Path) -> list[Document]:
     return [Document(s, d.text) for s, d in zip(linked, docs)]
 
 
-def read_manifest(path: Path, table: str = "source", required: bool = True):
+def read_manifest(path: Path, table: str = "source", required: bool = True, text: str | None = None):
     """The entries of one manifest, each checked on its own, and where each sits in the file;
-    links between documents are checked by the caller (they may span several manifests)."""
+    links between documents are checked by the caller (they may span several manifests).
+    `text`: the manifest's content as it is about to be written to `path`."""
     from .validity import Locator, entry_lines, parse_entry
 
     path = Path(path)
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = text if text is not None else path.read_text(encoding="utf-8")
         data = tomllib.loads(raw)
     except FileNotFoundError:
         raise CorpusError(f"Manifest not found: {path}") from None

@@ -30,8 +30,11 @@ class Engine:
         expected = None
         default_corpus = _built_from(path) == "manifest"
         if default_corpus:  # refuse a stale index
-            expected = checksum(*faq.curated())
+            docs, entries = faq.curated()
+            expected = checksum(docs, entries)
         index = load(path, model=model, expected_checksum=expected)
+        if default_corpus:  # whether a document still holds comes from the store, not the index
+            index.sources = fresh_sources(index.sources, docs)
         glossary = Glossary.load(settings.glossary_path(default_corpus))
         return cls(index, Retriever(index, Embedder(model), tuning, glossary))
 
@@ -48,6 +51,13 @@ class Engine:
             return Answer(question or "", "invalid", notice=problem, as_of=as_of)
         result = self.search(question, k=1 + answering.MORE + 2, as_of=as_of)
         return answering.build(self.index, question, result, as_of=as_of)
+
+
+def fresh_sources(indexed: dict[str, Source], docs) -> dict[str, Source]:
+    """The index's documents with their metadata as the store has it now: retiring or replacing
+    a document changes its validity, not the index (the checksum leaves validity out)."""
+    now = {d.source.id: d.source for d in docs}
+    return {sid: now.get(sid, s) for sid, s in indexed.items()}
 
 
 def _built_from(path: Path) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import settings
-from .corpus import CorpusError, Document, load_manifest
+from .corpus import CorpusError, Document
 from .jsonlines import objects
 from .text import contains_either, normalise
 from .types import Chunk
@@ -51,8 +51,11 @@ def load(path: str | Path, docs: list[Document]) -> list[Entry]:
 
 
 def curated() -> tuple[list[Document], list[Entry]]:
-    """The shipped corpus: data/sources.toml and the FAQ written for it."""
-    docs = load_manifest(settings.DEFAULT_MANIFEST)
+    """The curated corpus: data/sources.toml, the documents officials added since
+    ($RULEBOT_DOCUMENTS, retrieval.documents), and the FAQ written for the shipped ones."""
+    from .documents import Store
+
+    docs = Store().documents()
     return docs, load(settings.DEFAULT_FAQ, docs)
 
 

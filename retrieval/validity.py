@@ -219,11 +219,12 @@ class Locator:
 
     def __init__(self) -> None:
         self._at: dict[str, tuple[Path, dict[str, int]]] = {}
+        self._fields: dict[tuple[str, str], tuple[Path, int]] = {}
 
     def add(self, sid: str, path: Path, lines: dict[str, int]) -> None:
         self._at[sid] = (Path(path), lines)
 
-    def __call__(self, sid: str, field: str = "") -> str:
+    def _locate(self, sid: str, field: str = "") -> str:
         if sid not in self._at:
             return f"source '{sid}'"
         path, lines = self._at[sid]
@@ -232,3 +233,16 @@ class Locator:
 
     def ids(self) -> Iterable[str]:
         return self._at.keys()
+
+    def merge(self, other: "Locator", sid: str) -> None:
+        self._at[sid] = other._at[sid]
+
+    def point(self, sid: str, field: str, path: Path, line: int) -> None:
+        """A field set elsewhere (a status change in another manifest) is reported there."""
+        self._fields[(sid, field)] = (Path(path), line)
+
+    def __call__(self, sid: str, field: str = "") -> str:
+        moved = self._fields.get((sid, field))
+        if moved:
+            return f"{moved[0]}:{moved[1]}: source '{sid}'"
+        return self._locate(sid, field)
