@@ -242,13 +242,24 @@ class Store:
         _atomic_write(self.root / p.source.path, p.text.encode("utf-8"))
         _atomic_write(self.root / "originals" / f"{p.source.id}{p.original.suffix.lower()}", p.original.read_bytes())
 
-    def commit_add(self, p: Prepared, now: str | None = None) -> None:
+    def _with(self, p: Prepared, now: str | None = None) -> dict:
         raw = self._raw()
         entry = _entry(p.source)
         entry.update(original=f"originals/{p.source.id}{p.original.suffix.lower()}", format=p.format,
                      sha256=p.sha256, added_at=now or _now())
         raw.setdefault("source", []).append(entry)
-        self._save(raw)
+        return raw
+
+    def after_add(self, p: Prepared) -> list[Document]:
+        """The documents as they will be once `p` is committed (its files must be written)."""
+        return [e.document for e in self.entries(self._with(p))]
+
+    def after_remove(self, sid: str) -> list[Document]:
+        return [e.document for e in self.entries(self._without(sid))]
+
+    def commit_add(self, p: Prepared, now: str | None = None) -> None:
+        """The moment the document is in the store: one atomic manifest replace."""
+        self._save(self._with(p, now))
 
     def retire(self, sid: str, until: date, replaced_by: str | None = None, today: date | None = None) -> Source:
         """Record that a document stops holding after `until` (and what replaces it); checked
@@ -281,8 +292,17 @@ class Store:
 
     def remove(self, sid: str) -> Source:
         """Take an added document out of the store (its files go once the manifest no longer
-        names them). Shipped documents are retired, not removed; one another document refers
-        to cannot be removed."""
+        names them). Shipped documents are retired, not removed; one another entry refers to
+        cannot be removed."""
+        e = self.check_remove(sid)
+        self._save(self._without(sid))
+        for f in (self.root / e.document.source.path, self.root / (e.original or "")):
+            if f.is_file() and f.parent != self.root:
+                f.unlink()
+        return e.document.source
+
+    def check_remove(self, sid: str) -> Entry:
+        """What remove() refuses, without changing anything."""
         entries = self.entries()
         e = next((e for e in entries if e.document.source.id == sid), None)
         if e is None:
@@ -290,19 +310,18 @@ class Store:
         if e.origin == "shipped":
             raise DocumentError(f"'{sid}' is shipped with rulebot and cannot be removed; retire it instead: "
                                 f"rulebot documents retire {sid} --until YYYY-MM-DD")
-        raw = self._raw()
-        raw["source"] = [x for x in raw.get("source", []) if x.get("id") != sid]
-        raw["change"] = [x for x in raw.get("change", []) if x.get("id") != sid]
-        try:  # what is left must still load: nothing may refer to the removed document
-            self.entries(raw)
+        try:
+            self.entries(self._without(sid))
         except CorpusError as err:
             raise DocumentError(f"'{sid}' cannot be removed: another entry refers to it ({err}). "
                                 "Change that entry first.") from None
-        self._save(raw)
-        for f in (self.root / e.document.source.path, self.root / (e.original or "")):
-            if f.is_file() and f.parent != self.root:
-                f.unlink()
-        return e.document.source
+        return e
+
+    def _without(self, sid: str) -> dict:
+        raw = self._raw()
+        raw["source"] = [x for x in raw.get("source", []) if x.get("id") != sid]
+        raw["change"] = [x for x in raw.get("change", []) if x.get("id") != sid]
+        return raw
 
     def _save(self, raw: dict) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
