@@ -16,6 +16,8 @@ PLUGINS = {
     "bench": ("bot.bench", "measure latency, cold start, build time and memory"),
     "telegram": ("bot.telegram", "run the Telegram bot"),
     "zalo": ("bot.zalo", "run the Zalo bot"),
+    "documents": ("bot.documents_cli", "add, list, show, preview, retire or remove documents"),
+    "review": ("bot.review_cli", "answers queued for review (their source no longer holds)"),
 }
 
 
