@@ -353,6 +353,8 @@ def _status_text(store, sid: str) -> str:
 
     sources = {e.document.source.id: e.document.source for e in store.entries()}
     st = status(sources[sid], date.today(), sources)
+    if st.code == "not_yet":
+        return "not yet in force" + (f" (from {st.since.isoformat()})" if st.since else "")
     return st.code.replace("_", " ") + (f" since {st.since.isoformat()}" if st.since else "")
 
 

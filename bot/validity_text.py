@@ -145,6 +145,8 @@ def note(c: Citation, answer: Answer, contact: str, today: date | None = None, a
     if c.status == "not_yet":
         if is_main and not report:
             return None
+        if report and c.status_since:
+            return f"Theo tin này, quy định áp dụng từ ngày {_d(c.status_since)}; hiện chưa có hiệu lực."
         return f"Chưa có hiệu lực{f': có hiệu lực từ ngày {_d(c.status_since)}' if c.status_since else ''}."
     if c.status == "expired":
         return None if is_main else f"Đã hết hiệu lực từ ngày {_d(c.status_since)}."
