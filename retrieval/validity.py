@@ -135,11 +135,6 @@ def link(sources: Sequence[Source], locate: Locate) -> list[Source]:
             claim(old, s.id, "supersedes", s.id)
         if s.superseded_by:
             claim(s.id, s.superseded_by, "superseded_by", s.id)
-    for old, new in replacer.items():
-        a, b = by_id[old], by_id[new]
-        if a.date and b.date and b.date < a.date:
-            raise ValidityError(f"{locate(new if old in b.supersedes else old, 'supersedes' if old in b.supersedes else 'superseded_by')}"
-                                f": '{new}' (signed {b.date}) cannot replace the later '{old}' (signed {a.date})")
     for start in replacer:  # follow each chain of replacements: coming back means a cycle
         seen, cur = [start], replacer[start]
         while cur in replacer:
@@ -149,6 +144,11 @@ def link(sources: Sequence[Source], locate: Locate) -> list[Source]:
                                     f": replacements go round in a circle ({chain})")
             seen.append(cur)
             cur = replacer[cur]
+    for old, new in replacer.items():
+        a, b = by_id[old], by_id[new]
+        if a.date and b.date and b.date < a.date:
+            raise ValidityError(f"{locate(new if old in b.supersedes else old, 'supersedes' if old in b.supersedes else 'superseded_by')}"
+                                f": '{new}' (signed {b.date}) cannot replace the later '{old}' (signed {a.date})")
     supersedes: dict[str, list[str]] = {}
     for old, new in replacer.items():
         supersedes.setdefault(new, []).append(old)

@@ -15,7 +15,7 @@ BAN_LIVE_POULTRY = "Cấm buôn bán, giết mổ gia cầm sống tại các ch
 REPORT_SICK_BIRDS = "Người chăn nuôi phát hiện gia cầm ốm, chết bất thường phải báo ngay cho UBND cấp xã trong vòng 24 giờ."
 
 
-def decision_docx(path: Path) -> Path:
+def decision_docx(path: Path, extra: str | None = None) -> Path:
     """A legal text: articles ("Điều"), clauses typed as "1.", points "a)", and in Điều 2 a list
     numbered by Word itself (the numbers are not in the paragraphs' text)."""
     import docx
@@ -37,6 +37,8 @@ def decision_docx(path: Path) -> Path:
     d.add_paragraph("Người chăn nuôi không được vứt xác gia cầm ra môi trường.", style="List Number")
     d.add_paragraph("Điều 3. Hiệu lực thi hành")
     d.add_paragraph("Quyết định này có hiệu lực kể từ ngày ký.")
+    if extra:
+        d.add_paragraph(extra)
     d.save(str(path))
     return path
 
