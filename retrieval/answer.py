@@ -82,8 +82,8 @@ def build(index: Index, question: str, result: Result, as_of: date | None = None
             continue  # an unverifiable quote is dropped, never shown
     if not citations:
         return Answer(question, "no_match", as_of=as_of, checked_on=day)
-    # A rule in force leads, then one not known to have lapsed, then lapsed ones; within the
-    # leading group the newest document leads. The rest keep rank order within their group.
+    # A rule in force leads (the newest, if several); without one, the newest document leads as
+    # before. The rest keep rank order, those in force first.
     lead = min(citations, key=lambda c: (rank(c.status), -(c.source.date or date.min).toordinal()))
     rest = sorted((c for c in citations if c is not lead), key=lambda c: rank(c.status))
     citations = [lead] + rest

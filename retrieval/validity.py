@@ -186,8 +186,10 @@ def status(source: Source, day: date, sources: Mapping[str, Source]) -> Status:
 
 
 def rank(code: str) -> int:
-    """Which statuses lead an answer: in force, then not known to have lapsed, then lapsed."""
-    return 0 if code == "in_force" else 2 if code in LAPSED else 1
+    """A rule in force leads an answer. Among the rest relevance and date decide: an expired
+    clause that says exactly what was asked is worth more than a loosely related one of unknown
+    standing, and its lapse is said first (bot/validity_text.py)."""
+    return 0 if code == "in_force" else 1
 
 
 # --- where an entry sits in its manifest, for messages ---------------------------------------
