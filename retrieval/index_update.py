@@ -196,6 +196,11 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     wanted = {d.source.id for d in docs}
     if len(wanted) != len(docs):
         raise ValueError("duplicate document ids")
+    order = [d.source.id for d in docs]
+    if [sid for sid in before if sid in kept] + added != order:
+        # The accent counts date each form by document order; only appending keeps it.
+        raise IndexNotUsable("The documents changed order or an old one changed its text; rebuild the "
+                             "index with: rulebot index")
 
     rows = db.execute("select id, seq, source_id, start, end, text, location, heading from chunks order by seq").fetchall()
     old_chunks: dict[str, list[tuple]] = defaultdict(list)
