@@ -83,7 +83,7 @@ def test_an_old_document_of_unknown_standing_is_called_old_and_a_recent_one_is_n
     quote = "Tổ chức trực ban 24/24h."
     cite = Citation(quote, OLD_UNKNOWN, "mục 3", "bd:001", 0, len(quote), 0.9)
     text = render(Answer("q", "answered", main=cite, checked_on=date(2026, 11, 28)))
-    assert text.splitlines()[0].startswith("Văn bản này từ năm 2021 (ngày 31/07/2021); quy định có thể đã "
+    assert text.splitlines()[0].startswith("Lưu ý: văn bản này từ năm 2021 (ngày 31/07/2021); quy định có thể đã "
                                            "thay đổi; bạn nên kiểm tra với đường dây nóng")
     assert "có thể đã thay đổi" not in render(Answer("q", "answered", main=cite, checked_on=date(2022, 5, 1)))
     monkeypatch.setenv("RULEBOT_STALE_AFTER", "6m")
