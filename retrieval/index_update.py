@@ -202,7 +202,7 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
         raise IndexNotUsable("The documents changed order or an old one changed its text; rebuild the "
                              "index with: rulebot index")
 
-    rows = db.execute("select id, seq, source_id, start, end, text, location, heading from chunks order by seq").fetchall()
+    rows = db.execute("select id, seq, source_id from chunks order by seq").fetchall()
     old_chunks: dict[str, list[tuple]] = defaultdict(list)
     for r in rows:
         old_chunks[r[2]].append(r)
@@ -210,18 +210,18 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     old_vectors = store.reconstruct_n(0, store.ntotal)
 
     by_id = {d.source.id: d.source for d in docs}
-    chunks: list[Chunk] = []
+    chunks: list[str] = []  # chunk ids in the new order
     origin: list[int] = []  # per new position: the old seq, or -1 when embedded now
     fresh: list[Chunk] = []
     for d in docs:
         sid = d.source.id
         if sid in kept:
             for r in old_chunks[sid]:
-                chunks.append(Chunk(r[0], sid, r[3], r[4], r[5], r[6], r[7]))
+                chunks.append(r[0])
                 origin.append(r[1])
         else:
             for c in chunk_document(sid, d.text):
-                chunks.append(c)
+                chunks.append(c.id)
                 origin.append(-1)
                 fresh.append(c)
     seconds["plan"] = time.perf_counter() - t
@@ -251,6 +251,8 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
         db.execute(f"delete from documents where id in ({q})", removed)
     columns = {r[1] for r in db.execute("pragma table_info(documents)")}
     for d in docs:  # metadata as the store has it now (validity included), text for new ones
+        if d.source.id in kept and before[d.source.id].source == d.source:
+            continue
         row = {**d.source.to_dict(), "text": d.text}
         for k, v in list(row.items()):
             if isinstance(v, list):
@@ -266,8 +268,8 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
         else:
             db.execute(f"insert into documents ({', '.join(f'[{k}]' for k in row)}) values "
                        f"({', '.join('?' * len(row))})", list(row.values()))
-    new_seq = {c.id: i for i, c in enumerate(chunks)}
-    moved = [(i, chunks[i].id) for i, o in enumerate(origin) if o >= 0 and o != i]
+    new_seq = {cid: i for i, cid in enumerate(chunks)}
+    moved = [(i, chunks[i]) for i, o in enumerate(origin) if o >= 0 and o != i]
     if moved:  # only when something before them went: shift positions, in two steps to keep seq unique
         db.executemany("update chunks set seq = -1 - ? where id = ?", moved)
         db.execute("update chunks set seq = -1 - seq where seq < 0")
