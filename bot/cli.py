@@ -18,6 +18,7 @@ PLUGINS = {
     "zalo": ("bot.zalo", "run the Zalo bot"),
     "documents": ("bot.documents_cli", "add, list, show, preview, retire or remove documents"),
     "review": ("bot.review_cli", "answers queued for review (their source no longer holds)"),
+    "bench-update": ("bot.bench_update", "time to add one document to a small and a 2,000-document index"),
 }
 
 
