@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from bot import validity_text
 from retrieval.types import Answer, Source
 
 from . import messages as msg
@@ -44,13 +45,23 @@ def blocks(answer: Answer) -> list[Block]:
     main = answer.main
     dates = {c.source.date for c in answer.citations}
     lead = msg.LEAD_NEWEST.format(date=vn_date(main.source.date)) if len(dates) > 1 else msg.LEAD
-    out = [Block("text", lead), Block("quote", main.quote), Block("source", source_line(main.source, main.location))]
+    # Whether the rule still holds (bot/validity_text.py): a lapsed rule or old documents first.
+    out = [Block("text", t) for t in validity_text.first(answer, msg.hotline())]
+    out += [Block("text", validity_text.lead(answer) or lead), Block("quote", main.quote),
+            Block("source", source_line(main.source, main.location))]
+    out += _status(main, answer)
     if answer.more:
         out.append(Block("text", msg.MORE))
         for c in answer.more:
             out += [Block("small_quote", _shorten(c.quote, c.focus)),
                     Block("source", source_line(c.source, c.location))]
+            out += _status(c, answer)
     return out
+
+
+def _status(c, answer: Answer) -> list[Block]:
+    said = validity_text.note(c, answer, msg.hotline())
+    return [Block("text", said)] if said else []
 
 
 def source_list(sources: list[Source]) -> list[Block]:

@@ -1,4 +1,4 @@
-"""From retrieved clauses to an Answer: verified quotes, newest rule first, or an honest abstention."""
+"""From retrieved clauses to an Answer: verified quotes, the rule in force first, or an honest abstention."""
 from __future__ import annotations
 
 import re
@@ -11,6 +11,7 @@ from .query import QUESTION_WORDS
 from .search import Result
 from .text import fold, words
 from .types import Answer, Citation, Hit
+from .validity import rank, status
 
 MAX_QUOTE_CHARS = MAX_JOINED_CHARS
 MORE = 2  # further clauses shown, each only if it clears the abstention bar on its own
@@ -21,14 +22,19 @@ class QuoteMismatch(AssertionError):
     """A chunk's text no longer matches its source file: never show it."""
 
 
-def cite(index: Index, hit: Hit, question: str = "") -> Citation:
+def cite(index: Index, hit: Hit, question: str = "", day: date | None = None) -> Citation:
     c = hit.chunk
     original = index.texts.get(c.source_id, "")
     if original[c.start:c.end] != c.text or len(c.text) > MAX_QUOTE_CHARS or not c.text.strip():
         raise QuoteMismatch(f"chunk {c.id} is not a verbatim slice of its source")
-    return Citation(quote=c.text, source=index.sources[c.source_id], location=c.location,
+    source = index.sources[c.source_id]
+    st = status(source, day or date.today(), index.sources)
+    return Citation(quote=c.text, source=source, location=c.location,
                     chunk_id=c.id, start=c.start, end=c.end, score=round(hit.score, 4),
-                    focus=focus(c.text, question))
+                    focus=focus(c.text, question), status=st.code, status_since=st.since,
+                    effective_from=source.effective_from, effective_until=source.effective_until,
+                    superseded_by=st.superseded_by or source.superseded_by,
+                    replacement=index.sources.get(source.superseded_by or ""))
 
 
 def focus(quote: str, question: str) -> tuple[int, int] | None:
@@ -49,22 +55,25 @@ def focus(quote: str, question: str) -> tuple[int, int] | None:
 
 
 def build(index: Index, question: str, result: Result, as_of: date | None = None) -> Answer:
+    """Statuses are worked out for the day asked about (`as_of`), today when none is given."""
+    day = as_of or date.today()
     if result.abstained:
-        return Answer(question, "no_match", as_of=as_of, missing=result.missing, margin=result.margin)
+        return Answer(question, "no_match", as_of=as_of, missing=result.missing, checked_on=day,
+                      margin=result.margin)
     top = result.hits[0]
     chosen = [top] + [h for h in result.hits[1:] if h.confident][:MORE]
     citations = []
     for hit in chosen:
         try:
-            citations.append(cite(index, hit, result.query.text))
+            citations.append(cite(index, hit, result.query.text, day))
         except QuoteMismatch:
             continue  # an unverifiable quote is dropped, never shown
     if not citations:
-        return Answer(question, "no_match", as_of=as_of, margin=result.margin)
-    # When the clauses come from different dates, the newest rule leads; the rest keep rank order.
-    newest = max(citations, key=lambda c: (c.source.date or date.min))
-    if newest.source.date != citations[0].source.date:
-        citations.remove(newest)
-        citations.insert(0, newest)
+        return Answer(question, "no_match", as_of=as_of, checked_on=day, margin=result.margin)
+    # A rule in force leads (the newest, if several); without one, the newest document leads as
+    # before. The rest keep rank order, those in force first.
+    lead = min(citations, key=lambda c: (rank(c.status), -(c.source.date or date.min).toordinal()))
+    rest = sorted((c for c in citations if c is not lead), key=lambda c: rank(c.status))
+    citations = [lead] + rest
     return Answer(question, "answered", main=citations[0], more=tuple(citations[1:]), as_of=as_of,
-                  margin=result.margin)
+                  checked_on=day, margin=result.margin)

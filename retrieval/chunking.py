@@ -29,29 +29,74 @@ class Paragraph:
 def chunk_document(source_id: str, text: str) -> list[Chunk]:
     chunks: list[Chunk] = []
     heading: str | None = None
-    item: int | None = None
-    item_para = 0
-    body_para = 0
-    for para in paragraphs(text):
+    paras = paragraphs(text)
+    label = Labeller(legal=is_legal([p.text for p in paras]))
+    for para in paras:
         if para.heading:
             heading = " ".join(para.text.split())
+            label.heading(heading)
             continue
-        body_para += 1
-        m = _ITEM.match(para.text)
-        if m:
-            item, item_para = int(m.group(1)), 1
-        elif item is not None:
-            item_para += 1
-        if item is None:
-            location = f"đoạn {body_para}"
-        else:
-            location = f"mục {item}" + (f", đoạn {item_para}" if item_para > 1 else "")
+        location = label.body(para.text)
         for start, end in _pieces(text, para.start, para.end):
             chunks.append(Chunk(
                 id=f"{source_id}:{len(chunks) + 1:03d}", source_id=source_id, start=start, end=end,
                 text=text[start:end], location=location, heading=heading,
             ))
     return chunks
+
+
+_ARTICLE = re.compile(r"^Điều\s+(\d{1,3})\s*(?:[.:]|$)")
+_POINT = re.compile(r"^([a-zđ])\s*\)\s+")
+
+
+def is_legal(texts: list[str]) -> bool:
+    """A legal text is laid out in articles: "Điều 1.", "Điều 2." at the start of lines."""
+    return len({m.group(1) for t in texts if (m := _ARTICLE.match(t))}) >= 2
+
+
+class Labeller:
+    """Where a paragraph sits, in the document's own terms: "Điều 5, khoản 2, điểm a" in a legal
+    text, "mục 3" (", điểm a", ", đoạn 2") under a numbered item, "đoạn 4" otherwise."""
+
+    def __init__(self, legal: bool = False):
+        self.legal = legal
+        self.body_para = 0
+        self.item: int | None = None  # numbered item; in a legal text, the khoản of the article
+        self.item_para = 0
+        self.point: str | None = None
+        self.article: int | None = None
+
+    def heading(self, text: str) -> None:
+        """A heading such as "Điều 5. Phạm vi điều chỉnh" opens an article."""
+        m = _ARTICLE.match(text) if self.legal else None
+        if m:
+            self.article, self.item, self.point = int(m.group(1)), None, None
+
+    def body(self, text: str) -> str:
+        self.body_para += 1
+        article = _ARTICLE.match(text) if self.legal else None
+        item = _ITEM.match(text)
+        point = _POINT.match(text) if (self.item is not None or self.article is not None) else None
+        if article:
+            self.article, self.item, self.point = int(article.group(1)), None, None
+        elif item:
+            self.item, self.item_para, self.point = int(item.group(1)), 1, None
+        elif point:
+            self.point = point.group(1)
+        elif self.item is not None:
+            self.item_para += 1
+        if self.legal and self.article is not None:
+            parts = [f"Điều {self.article}"]
+            if self.item is not None:
+                parts.append(f"khoản {self.item}")
+            if self.point:
+                parts.append(f"điểm {self.point}")
+            return ", ".join(parts)
+        if self.item is None:
+            return f"đoạn {self.body_para}"
+        if self.point:
+            return f"mục {self.item}, điểm {self.point}"
+        return f"mục {self.item}" + (f", đoạn {self.item_para}" if self.item_para > 1 else "")
 
 
 def overlap(a: Chunk, b: Chunk) -> bool:

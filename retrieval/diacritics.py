@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,20 +28,10 @@ class AccentRestorer:
     def build(cls, texts: list[str]) -> "AccentRestorer":
         """The corpus's three-syllable runs, and its two-syllable compound words as pyvi
         segments them (bare bigrams such as "tới cơ" would override everyday words)."""
-        from pyvi import ViTokenizer
-
         counts: dict[str, Counter] = defaultdict(Counter)
         for text in texts:
-            text = nfc(text)
-            ws = [w.lower() for w in words(text)]
-            for i in range(len(ws) - 2):
-                gram = " ".join(ws[i:i + 3])
-                counts[fold(gram)][gram] += 1
-            for token in ViTokenizer.tokenize(text).split():
-                parts = [w.lower() for w in words(token.replace("_", " "))]
-                if 1 < len(parts) <= _MAX_N:
-                    gram = " ".join(parts)
-                    counts[fold(gram)][gram] += 1
+            for folded, gram in grams(text):
+                counts[folded][gram] += 1
         return cls({k: c.most_common(1)[0][0] for k, c in counts.items()})
 
     def restore(self, text: str) -> str:
@@ -68,6 +59,24 @@ class AccentRestorer:
     @classmethod
     def load(cls, path: Path) -> "AccentRestorer":
         return cls(json.loads(path.read_text(encoding="utf-8")))
+
+
+def grams(text: str) -> Iterator[tuple[str, str]]:
+    """(folded, accented) n-grams of one text, in the order build() counts them: every run of
+    three syllables, then pyvi's compound words of two or three (index_update counts per
+    document with the same order, so an updated index picks the same forms as a rebuild)."""
+    from pyvi import ViTokenizer
+
+    text = nfc(text)
+    ws = [w.lower() for w in words(text)]
+    for i in range(len(ws) - 2):
+        gram = " ".join(ws[i:i + 3])
+        yield fold(gram), gram
+    for token in ViTokenizer.tokenize(text).split():
+        parts = [w.lower() for w in words(token.replace("_", " "))]
+        if 1 < len(parts) <= _MAX_N:
+            gram = " ".join(parts)
+            yield fold(gram), gram
 
 
 @lru_cache(maxsize=4096)

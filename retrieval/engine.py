@@ -35,8 +35,11 @@ class Engine:
         expected = None
         default_corpus = _built_from(path) == "manifest"
         if default_corpus:  # refuse a stale index
-            expected = checksum(*faq.curated())
+            docs, entries = faq.curated()
+            expected = checksum(docs, entries)
         index = load(path, model=model, expected_checksum=expected)
+        if default_corpus:  # whether a document still holds comes from the store, not the index
+            index.sources = fresh_sources(index.sources, docs)
         glossary = Glossary.load(settings.glossary_path(default_corpus))
         return cls(index, Retriever(index, Embedder(model), ranking, abstention, glossary))
 
@@ -67,6 +70,13 @@ class Engine:
         except Exception:
             log.exception("answering failed for %r", question[:80])
             return Answer(question, "no_match", as_of=as_of)
+
+
+def fresh_sources(indexed: dict[str, Source], docs) -> dict[str, Source]:
+    """The index's documents with their metadata as the store has it now: retiring or replacing
+    a document changes its validity, not the index (the checksum leaves validity out)."""
+    now = {d.source.id: d.source for d in docs}
+    return {sid: now.get(sid, s) for sid, s in indexed.items()}
 
 
 def _built_from(path: Path) -> str | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import settings
-from .corpus import CorpusError, Document, load_manifest
+from .corpus import CorpusError, Document
 from .jsonlines import objects
 from .text import contains_either, normalise
 from .types import Chunk
@@ -51,8 +51,12 @@ def load(path: str | Path, docs: list[Document]) -> list[Entry]:
 
 
 def curated() -> tuple[list[Document], list[Entry]]:
-    """The shipped corpus: data/sources.toml, the FAQ written for it and the officials' lines."""
-    docs = load_manifest(settings.DEFAULT_MANIFEST)
+    """The curated corpus: data/sources.toml and the documents officials added since
+    ($RULEBOT_DOCUMENTS, retrieval.documents); the FAQ written for the shipped ones and the lines
+    officials added from reviewed questions."""
+    from .documents import Store
+
+    docs = Store().documents()
     return docs, load(settings.DEFAULT_FAQ, docs) + officials(docs)
 
 

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -127,13 +127,9 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
         "embed_seconds": round(t_embed, 2),
     }
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
-    if out.exists():  # swap, so a reader never sees a half-written index
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-        out.rename(old / "index")
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
+    from .generations import publish
+
+    publish(tmp, out)  # a new generation, made current by one atomic rename (generations.py)
     return manifest
 
 
@@ -166,8 +162,8 @@ def _load_faq(path: Path, db: sqlite_utils.Database) -> FaqIndex | None:
 
 def load(path: Path, model: str | None = None, expected_checksum: str | None = None) -> Index:
     """Load an index, refusing one that does not match the configured model or corpus."""
-    path = Path(path)
     rebuild = f"rulebot index --index {path}"
+    path = Path(os.path.realpath(path))  # one generation, even if another is published meanwhile
     mf = path / "manifest.json"
     if not mf.is_file():
         raise IndexNotUsable(f"No index at {path}. Build it with: {rebuild}")

@@ -10,12 +10,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RULEBOT_OFFICIALS_FAQ", "")  # the shipped FAQ only, whatever officials added in var/
+# the shipped documents only, whatever a developer added to var/documents
+os.environ.setdefault("RULEBOT_DOCUMENTS", os.path.join(tempfile.mkdtemp(prefix="rulebot-tests-"), "documents"))
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -23,6 +23,10 @@ def run(args) -> int:
     if args.command == "officials":
         return commands.run_officials(args)
     if args.command == "review":
+        if args.action == "pending":
+            from .documents import run_review
+
+            return run_review(args)
         return commands.run_review(args)
     from bot.channels.hosted import serve
 
@@ -58,3 +62,6 @@ def configure_review(p: argparse.ArgumentParser) -> None:
     e.add_argument("--gold", required=True, help="output file, JSON lines in the gold set's format")
     e.add_argument("--log", help="exchange log (default: $RULEBOT_LOG or var/rulebot-log.db)")
     e.add_argument("--officials", help="accounts file, for the audit trail (default: $RULEBOT_OFFICIALS)")
+    q = sub.add_parser("pending", help="answers whose source has been retired or replaced since")
+    options.exchange_log(q)
+    q.add_argument("--json", action="store_true", help="print them as JSON")

@@ -31,6 +31,12 @@ def configure(name: str, p) -> None:
         options.model(p)
         p.add_argument("--reuse-index", action="store_true", help="keep an index already built from the same "
                        "answers and model (only when chunking and indexing code did not change since)")
+    elif name == "bench-update":
+        p.add_argument("--documents", type=int, default=2000,
+                       help="synthetic documents in the large index (default 2000)")
+        p.add_argument("--repeat", type=int, default=3, help="runs per index; the median is shown (default 3)")
+        p.add_argument("--work", default=str(settings.REPO / "var" / "bench"), help="where the indexes are kept")
+        options.model(p)
     elif name == "bench":
         options.engine(p)
         p.add_argument("--gold", default=str(gold_default),
@@ -45,6 +51,10 @@ def _log(s: str) -> None:
 def run(args) -> int:
     if args.command == "eval":
         return evaluate(args)
+    if args.command == "bench-update":
+        from retrieval.evaluation import update_bench
+
+        return update_bench.run(args)
     if args.command == "vicov19qa":
         from retrieval.evaluation import report, vicov19qa
 

@@ -20,7 +20,8 @@ def test_an_answer_quotes_the_clause_and_names_title_number_issuer_date_and_plac
 
 
 def test_when_dates_differ_the_lead_says_which_is_newest_and_every_date_is_shown():
-    text = render(Answer("q", "answered", main=cite(NEW), more=(cite(OLD),)))
+    # Asked while both were recent: old documents would be flagged first (test_validity_text).
+    text = render(Answer("q", "answered", main=cite(NEW), more=(cite(OLD),), checked_on=date(2021, 10, 20)))
     assert text.startswith("Văn bản mới nhất về việc này (ngày 14/10/2021) nêu:")
     assert "10/05/2021" in text and "14/10/2021" in text
 
