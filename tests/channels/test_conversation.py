@@ -7,6 +7,7 @@ import json
 import re
 
 from bot import messages as msg
+from bot import validity_text
 from bot.exchange_log import ExchangeLog
 from bot.render import source_line, vn_date
 from conftest import OFF_TOPIC, SALT, SOURCE_TEXTS, canned, complete, new_service, rows, running
@@ -34,8 +35,10 @@ async def test_a_question_gets_the_verbatim_clause_and_its_dated_source_and_is_l
     assert first == main.quote and any(first in text for text in SOURCE_TEXTS)  # verbatim, whole
     assert further.endswith(" …") and more.quote.startswith(further.removesuffix(" …"))  # shortened, verbatim
     lines = reply.splitlines()
-    assert f"— {source_line(main.source, main.location)}" in lines and DATED.search(lines[2])
-    assert lines[0] == msg.LEAD_NEWEST.format(date=vn_date(main.source.date))  # the two clauses differ in date
+    assert f"— {source_line(main.source, main.location)}" in lines
+    assert DATED.search(next(line for line in lines if line.startswith("— ")))
+    # the lead: what the validity of the rule calls for, or the newest document (the two differ in date)
+    assert (validity_text.lead(expected) or msg.LEAD_NEWEST.format(date=vn_date(main.source.date))) in lines
     # the log: question, outcome, citations, the reply exactly as sent, how it travelled
     assert (row["channel"], row["question"], row["status"], row["abstained"]) == (side.name, q, "answered", 0)
     assert (row["delivered"], row["delivery"], row["attempts"], row["error"]) == (1, "delivered", 1, None)
