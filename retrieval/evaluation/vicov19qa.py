@@ -83,6 +83,9 @@ class ProgressEmbedder:
     def queries(self, texts: list[str]) -> np.ndarray:
         return self.inner.queries(texts)
 
+    def fits(self, text: str) -> bool:
+        return self.inner.fits(text)
+
     def passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -100,7 +103,7 @@ def ensure_index(docs: list[dict], work: Path, embedder, reuse: bool, log) -> tu
     """Write the JSONL corpus and build its index. With `reuse`, an index of exactly this corpus
     and model is kept; the manifest cannot tell whether chunking changed since, so it is opt-in."""
     from ..corpus import checksum, load_jsonl
-    from ..index import build
+    from ..index import FORMAT, build
 
     work.mkdir(parents=True, exist_ok=True)
     corpus = work / "corpus.jsonl"
@@ -111,7 +114,8 @@ def ensure_index(docs: list[dict], work: Path, embedder, reuse: bool, log) -> tu
         old = json.loads((index_dir / "manifest.json").read_text())
     except (OSError, ValueError):
         old = {}
-    if reuse and old.get("corpus_checksum") == checksum(loaded) and old.get("model") == embedder.name:
+    if reuse and old.get("corpus_checksum") == checksum(loaded) and old.get("model") == embedder.name \
+            and old.get("format") == FORMAT:
         log(f"Reusing the index at {index_dir} (built {old.get('built_at')})")
         return old, True
     log(f"Indexing {len(loaded)} passages → {index_dir} (chunking, embedding, BM25, accents) …")
