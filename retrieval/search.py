@@ -23,6 +23,7 @@ from .index import Index
 from .leading import RulesLead
 from .passages import distinct, passage
 from .query import Query, prepare
+from .smalltalk import small_talk_kind
 from .subject import SubjectCoverage
 from .types import Hit
 
@@ -41,6 +42,7 @@ class Result:
     best_faq_cosine: float | None = None  # the best clause's closest FAQ question, if it has any
     margin: float | None = None  # the best clause's distance above (≥ 0) or below the abstention bar
     unknown: float = 0.0  # the share of the question's words the documents never use (subject.py)
+    small_talk: str | None = None  # the kind of small talk the message is (smalltalk.py): abstained
 
 
 class Retriever:
@@ -84,7 +86,8 @@ class Retriever:
         close = self.abstention.closeness(cos, asked)
         margins = [self.abstention.margin(mode, float(close[g[0]]), covers[r], unknown)
                    for r, g in enumerate(groups)]
-        confident = [m >= 0 and gv for m, gv in zip(margins, gives)]
+        talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
+        confident = [m >= 0 and gv and not talk for m, gv in zip(margins, gives)]
         scores = [float(fused[g[0]]) for g in groups]
         order = list(range(len(groups)))
         if mode == "hybrid":
@@ -97,7 +100,7 @@ class Retriever:
         return Result(
             q, hits, float(cos[top]), float(lex[allowed].max()) if allowed.any() else 0.0, covers[t],
             not confident[t], kind if margins[t] >= 0 and not gives[t] else None,
-            float(asked[top]) if np.isfinite(asked[top]) else None, margins[t], unknown)
+            float(asked[top]) if np.isfinite(asked[top]) else None, margins[t], unknown, talk)
 
     def _scores(self, q: Query, k: int, mode: str, as_of: date | None):
         """(cosines, lexical scores, best FAQ cosines, fused scores) per clause; clauses not in
