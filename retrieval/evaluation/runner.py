@@ -27,6 +27,8 @@ DEPTH = 10  # hits judged per question: MRR@10, nDCG@10
 KS = (1, 3, 5)
 SHOWN = 1 + 2  # the bot shows its best clause and up to two more: a failure is "not in the top 3"
 DEFAULT_GOLD = settings.REPO / "data" / "gold" / "questions.jsonl"
+NEAR_MISS = settings.REPO / "data" / "gold" / "near_miss.jsonl"
+DEFAULT_GOLDS = (DEFAULT_GOLD, NEAR_MISS)  # what `rulebot eval` asks unless told otherwise
 REPORTS = settings.REPO / "reports"
 
 # Regression guard for the shipped system on the default gold set, split test: metric → (op, bound).
@@ -38,7 +40,7 @@ FLOORS: dict[str, tuple[str, float]] = {
     "offtopic_abstained": (">=", 0.90),
     "wrong_abstained": ("<=", 0.05),
 }
-SIGNALS = ("best_cosine", "best_faq_cosine", "coverage", "best_lexical")
+SIGNALS = ("best_cosine", "best_faq_cosine", "coverage", "unknown", "best_lexical")
 GROUPS = ("all", "with diacritics", "without diacritics")
 RANKING = tuple(f"recall@{k}" for k in KS) + ("mrr@10", "ndcg@10")
 
@@ -133,11 +135,40 @@ def summarise(outcomes: Sequence[Outcome]) -> dict:
         "n_answerable": len(answerable),
         "n_offtopic": len(offtopic),
         "offtopic_abstained": m.share([o.abstained for o in offtopic]) if offtopic else None,
+        # per kind of unanswerable question (the gold file's topic: "offtopic", "near-miss", "smalltalk")
+        "abstained_by_topic": {t: (m.share([o.abstained for o in offtopic if _topic(o) == t]),
+                                   sum(1 for o in offtopic if _topic(o) == t))
+                               for t in sorted({_topic(o) for o in offtopic})},
+        "nearmiss_abstained": (m.share([o.abstained for o in offtopic if _topic(o) == "near-miss"])
+                               if any(_topic(o) == "near-miss" for o in offtopic) else None),
         "wrong_abstained": m.share([o.abstained for o in answerable]),
         "latency_ms": 1000 * m.mean(secs),
         "latency_p95_ms": 1000 * _quantile(secs, 0.95),
         "recall_curve": [m.mean([m.hit_at(o.judged, k) for o in answerable]) for k in range(1, DEPTH + 1)],
     }
+
+
+def _topic(o: Outcome) -> str:
+    return getattr(o.case.record, "topic", "") or "offtopic"
+
+
+def hubs(outcomes: Sequence[Outcome], limit: int = 10) -> list[dict]:
+    """The clauses that come first for the most questions, with how often that is right: first
+    for an answerable question it is relevant to, first for one it is not, and first for an
+    off-topic question the system answered anyway. A clause that leads for many unrelated
+    questions (a "hub") is a sign of a ranking fault, not of a good clause."""
+    table: dict[str, dict] = {}
+    for o in outcomes:
+        if not o.hits:
+            continue
+        c = o.hits[0].chunk
+        row = table.setdefault(c.id, {"chunk": c, "first": 0, "right": 0, "wrong": 0, "offtopic_answered": 0})
+        row["first"] += 1
+        if o.case.answerable:
+            row["right" if o.judged and o.judged[0] else "wrong"] += 1
+        elif not o.abstained:
+            row["offtopic_answered"] += 1
+    return sorted(table.values(), key=lambda r: (-r["first"], r["chunk"].id))[:limit]
 
 
 def ranking_metrics(rows: Sequence[Outcome]) -> dict:
@@ -216,23 +247,39 @@ def evaluate_gold(engine, questions: Sequence[gold.GoldQuestion], systems: Seque
 
 # --- one gold run, as `rulebot eval` does it -------------------------------------------------
 
-def evaluate_gold_file(engine, gold_path: str | Path = DEFAULT_GOLD, split: str = "test",
-                       out: str | Path | None = None, progress=None) -> tuple["Evaluation", Path, Path]:
-    """Ask every question of one split, write the report (and plot) and return all three.
+def load_golds(paths: Sequence[str | Path], split: str) -> list[gold.GoldQuestion]:
+    """The questions of one split from several gold files, in order; ids must not repeat."""
+    out, seen = [], set()
+    for path in paths:
+        for q in gold.load(path, split):
+            if q.id in seen:
+                raise gold.GoldError(f"{path}: id '{q.id}' is used by another gold file too")
+            seen.add(q.id)
+            out.append(q)
+    return out
 
-    FLOORS are attached only to the default gold set's test split, the one they were set on."""
+
+def evaluate_gold_file(engine, gold_path: str | Path | Sequence[str | Path] = DEFAULT_GOLDS,
+                       split: str = "test", out: str | Path | None = None,
+                       progress=None) -> tuple["Evaluation", Path, Path]:
+    """Ask every question of one split of one or more gold files (by default the gold set and the
+    near misses), write the report (and plot) and return all three.
+
+    FLOORS are attached only to the test split of the default files (both among those asked)."""
     from . import report
 
-    questions = gold.load(gold_path, split)
+    paths = [Path(gold_path)] if isinstance(gold_path, (str, Path)) else [Path(p) for p in gold_path]
+    questions = load_golds(paths, split)
     if progress:
         progress(f"{len(questions)} questions × {len(SYSTEMS)} systems …")
     ev = evaluate_gold(engine, questions, progress=progress)
-    gold_path = Path(gold_path).resolve()
-    default = gold_path == DEFAULT_GOLD.resolve()
-    ev.info.update(gold=_shown_path(gold_path), split=split, index=_shown_path(engine.index.path),
-                   floors=FLOORS if default and split == "test" else None)
-    out = Path(out) if out else REPORTS / (
-        f"eval-{split}.md" if default else f"eval-{gold_path.stem}-{split}.md")
+    resolved = [p.resolve() for p in paths]
+    default = DEFAULT_GOLD.resolve() in resolved
+    with_floors = all(p.resolve() in resolved for p in DEFAULT_GOLDS) and split == "test"
+    ev.info.update(gold=", ".join(_shown_path(p) for p in resolved), split=split,
+                   index=_shown_path(engine.index.path), floors=FLOORS if with_floors else None)
+    name = f"eval-{split}.md" if default else f"eval-{resolved[0].stem}-{split}.md"
+    out = Path(out) if out else REPORTS / name
     md, png = report.write(ev, out, title="Retrieval evaluation on the gold questions")
     return ev, md, png
 
