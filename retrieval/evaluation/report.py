@@ -233,7 +233,7 @@ def write(ev: Evaluation, out: Path, title: str) -> tuple[Path, Path]:
              "is not relevant to pulls answers its way; the rules-lead step and the abstention bar are "
              "meant to keep these honest.", "", hubs_table(ev), ""]
     if ev.info.get("floors"):
-        parts += ["## Regression floors (shipped system, enforced by tests/test_evaluate.py)", "",
+        parts += ["## Regression floors (shipped system, enforced by tests/integration/test_evaluate.py)", "",
                   floors_table(ev), ""]
     parts += ["## Evidence no chunk can match", "", unreachable_section(ev), "",
               "## Failures", "", failures_section(ev), ""]
