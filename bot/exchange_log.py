@@ -119,7 +119,8 @@ class ExchangeLog:
         cites = [{"chunk_id": c.chunk_id, "score": c.score} for c in answer.citations] if answer else []
         self._write("exchanges", {
             "id": xid, "status": status or (answer.status if answer else "error"),
-            "abstained": int(answer.abstained) if answer else 1, "citations": json.dumps(cites),
+            # small talk is answered (with what the bot can do), not an unanswered question
+            "abstained": int(answer.abstained and answer.status != "small_talk") if answer else 1, "citations": json.dumps(cites),
             "confidence": round(margin, 4) if margin is not None else None,
             "latency_ms": round(latency_ms, 1), "error": error}, update=True)
 

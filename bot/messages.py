@@ -52,6 +52,28 @@ def help_text(buttons: bool) -> str:
     return "\n".join(HELP_LINES + ((FEEDBACK_HELP,) if buttons else ()))
 
 
+# --- small talk (retrieval.smalltalk kinds) -------------------------------------------------
+
+SMALL_TALK_OPENING = {
+    "greeting": "Chào bạn!",
+    "thanks": "Không có gì, rất vui được giúp bạn!",
+    "identity": "Mình là trợ lý tra cứu quy định phòng, chống dịch Covid-19 của Hà Nội.",
+    "ack": "Vâng ạ.",
+    "bye": "Chào bạn, chúc bạn luôn khỏe mạnh!",
+    "laughter": "😊",
+    "emoji": "😊",
+}
+SMALL_TALK_CAN_DO = ("Bạn cứ hỏi về quy định chống dịch, mình sẽ trả lời bằng đúng câu chữ trong văn bản "
+                     "và ghi rõ nguồn.")
+
+
+def small_talk(kind: str | None) -> list[str]:
+    """A short, friendly reply to small talk: what the bot can do, and two example questions."""
+    opening = SMALL_TALK_OPENING.get(kind or "", "Chào bạn!")
+    examples = "Bạn có thể hỏi, ví dụ:\n" + "\n".join(f"• {q}" for q in EXAMPLES[:2])
+    return [f"{opening} {SMALL_TALK_CAN_DO}", examples]
+
+
 # --- answers --------------------------------------------------------------------------------
 
 DEFAULT_HOTLINE = "đường dây nóng của Bộ Y tế 1900 9095, hoặc UBND phường, xã nơi bạn ở"

@@ -39,6 +39,8 @@ def source_line(source: Source, location: str) -> str:
 def blocks(answer: Answer) -> list[Block]:
     if answer.status == "invalid":
         return [Block("text", msg.invalid_question(answer.notice, len(answer.question)))]
+    if answer.status == "small_talk":
+        return [Block("text", t) for t in msg.small_talk(answer.notice)]
     if answer.status == "no_match" or not answer.main:
         scope = msg.scope(vn_date(answer.as_of) if answer.as_of else None)
         return [Block("text", t) for t in msg.not_found(scope, answer.missing)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .index import FaqIndex, Index, LexicalIndex
+from .index import FaqIndex, Index, LexicalIndex, SectionIndex
 from .query import Query
 
 
@@ -32,6 +32,20 @@ def faq(faq: FaqIndex, vec: np.ndarray, q: Query, n: int) -> tuple[np.ndarray, n
     """Each clause's best cosine and best BM25 score over the residents' questions written for it
     (-inf and 0 where it has none)."""
     return faq.per_chunk(faq.vectors @ vec, n, -np.inf), faq.per_chunk(faq.lexical.scores(q.text), n, 0.0)
+
+
+def sections(index: SectionIndex, vec: np.ndarray, q: Query, expansion_weight: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Each section (the whole document or paragraph around a clause) scored whole: its cosine
+    and its BM25 score (with the glossary's phrases, as for clauses), one value per section."""
+    return index.vectors @ vec, lexical(index.lexical, q, expansion_weight)
+
+
+def in_best_sections(of_chunk: np.ndarray, per_side: int, *section_scores: np.ndarray) -> np.ndarray:
+    """The clauses of each side's `per_side` best sections, so a section strong as a whole is
+    fused even when none of its windows is a candidate on its own."""
+    top = np.unique(np.concatenate([np.argsort(-s)[:per_side] for s in section_scores]))
+    return np.flatnonzero(np.isin(of_chunk, top))
 
 
 def pool(per_side: int, *sides: np.ndarray) -> np.ndarray:

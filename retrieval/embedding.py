@@ -52,3 +52,10 @@ class Embedder:
 
     def passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         return self._encode(texts, self.passage_prefix, batch_size)
+
+    def fits(self, text: str) -> bool:
+        """Whether the model reads this passage whole (longer ones are truncated)."""
+        limit = int(getattr(self.model, "max_seq_length", 0) or 512)
+        ids = self.model.tokenizer(self.passage_prefix + nfc(text), add_special_tokens=True,
+                                   truncation=False, verbose=False)["input_ids"]
+        return len(ids) <= limit

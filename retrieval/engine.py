@@ -16,6 +16,7 @@ from .index import Index, load
 from .abstention import Abstention
 from .fusion import Ranking
 from .search import Result, Retriever
+from .smalltalk import small_talk_kind
 from .types import Answer, Source
 
 log = logging.getLogger(__name__)
@@ -59,11 +60,15 @@ class Engine:
             return self.retriever.search(question, k=k, mode="lexical", as_of=as_of)
 
     def answer(self, question: str, as_of: date | None = None) -> Answer:
-        """Always an Answer: "invalid" for what is not a question, "no_match" when nothing can
+        """Always an Answer: "invalid" for what is not a question, "small_talk" for greetings,
+        thanks and the like (never a quote; `notice` says which kind), "no_match" when nothing can
         be said with a verified quote (including when retrieval itself fails)."""
         problem = answering.check_question(question)
         if problem:
             return Answer(question or "", "invalid", notice=problem, as_of=as_of)
+        talk = small_talk_kind(question)
+        if talk:
+            return Answer(question, "small_talk", notice=talk, as_of=as_of)
         try:
             result = self.search(question, k=1 + answering.MORE + 2, as_of=as_of)
             return answering.build(self.index, question, result, as_of=as_of)

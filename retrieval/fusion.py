@@ -27,6 +27,13 @@ class Ranking:
     # at this weight (the 141 answerable dev questions of the time: R@3 0.894 → 0.965, MRR@10 0.826
     # → 0.909, any weight from 0.5 to 1.0 within 0.01; a held-out 54 then: 0.833 → 0.926, 0.732 → 0.886).
     faq_weight: float = 0.75
+    # Each clause's section (sections.py: the whole document when the model reads it whole, else
+    # the paragraph) scored whole on both sides, standardised and balanced like the clauses' own
+    # scores, and added at this weight: evidence spread over a long passage counts.
+    section_weight: float = 0.0
+    # When the best clause is a report and a rule among those shown scores within this share of
+    # it, the rule leads (leading.RulesLead; 0: off).
+    rule_margin: float = 0.5
 
 
 def standardise(x: np.ndarray) -> np.ndarray:
@@ -35,11 +42,13 @@ def standardise(x: np.ndarray) -> np.ndarray:
 
 
 def fuse(n: int, cand: np.ndarray, cos: np.ndarray, lex: np.ndarray, coverage: np.ndarray,
-         ranking: Ranking, asked: np.ndarray | None = None, asked_lex: np.ndarray | None = None) -> np.ndarray:
+         ranking: Ranking, asked: np.ndarray | None = None, asked_lex: np.ndarray | None = None,
+         section_cos: np.ndarray | None = None, section_lex: np.ndarray | None = None) -> np.ndarray:
     """Fused scores for the `cand` clauses (a new array of length n, -inf elsewhere).
 
-    `cos`, `lex` (and the FAQ's `asked`, `asked_lex`) are per-clause arrays; `coverage` holds one
-    value per candidate. A clause without FAQ questions stands in with its own cosine."""
+    `cos`, `lex` (the FAQ's `asked`, `asked_lex`, and the clause's section's `section_cos`,
+    `section_lex`) are per-clause arrays; `coverage` holds one value per candidate.
+    A clause without FAQ questions stands in with its own cosine."""
     fused = np.full(n, -np.inf, dtype=np.float32)
     if not cand.size:
         return fused
@@ -49,4 +58,7 @@ def fuse(n: int, cand: np.ndarray, cos: np.ndarray, lex: np.ndarray, coverage: n
     if asked is not None:
         dense_asked = np.where(np.isfinite(asked[cand]), asked[cand], cos[cand])
         fused[cand] += ranking.faq_weight * (standardise(dense_asked) + standardise(asked_lex[cand]))
+    if section_cos is not None and ranking.section_weight:
+        fused[cand] += ranking.section_weight * (w * standardise(section_cos[cand])
+                                                 + (1 - w) * standardise(section_lex[cand]))
     return fused

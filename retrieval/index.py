@@ -6,6 +6,8 @@
     accents.json   the corpus's accented forms, to repair questions typed without diacritics
     faq.faiss      residents' questions written for the clauses (faq.py), as query vectors;
     faq_lexical/   the same questions in BM25; which clause each answers is in index.db (faq)
+    sections.faiss the whole text around each clause (sections.py), one vector per section;
+    section_lexical/  the same sections in BM25; which section each clause sits in is in index.db
     manifest.json  model, dimensions, corpus checksum, build time: checked on load
 """
 from __future__ import annotations
@@ -30,9 +32,10 @@ from .embedding import Embedder
 from .faq import Entry, attach
 from .lexical import LexicalIndex
 from .query import prepare
+from .sections import split as split_sections
 from .types import Chunk, Source
 
-FORMAT = 2
+FORMAT = 3
 
 
 class IndexNotUsable(RuntimeError):
@@ -57,6 +60,15 @@ class FaqIndex:
 
 
 @dataclass
+class SectionIndex:
+    """Whole documents or paragraphs (sections.py), scored whole alongside their clauses."""
+
+    vectors: np.ndarray  # (sections, dim), normalised
+    lexical: LexicalIndex
+    of_chunk: np.ndarray  # for each clause of Index.chunks: its section's row
+
+
+@dataclass
 class Index:
     path: Path
     manifest: dict
@@ -67,6 +79,7 @@ class Index:
     lexical: LexicalIndex
     accents: AccentRestorer
     faq: FaqIndex | None = None
+    sections: SectionIndex | None = None
 
 
 def passage_text(chunk: Chunk, source: Source) -> str:
@@ -83,10 +96,16 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
 
-    chunks = [c for d in docs for c in chunk_document(d.source.id, d.text)]
+    per_doc = [chunk_document(d.source.id, d.text) for d in docs]
+    chunks = [c for cs in per_doc for c in cs]
     if not chunks:
         raise IndexNotUsable("The corpus has no text to index.")
     by_id = {d.source.id: d.source for d in docs}
+    sections, section_of = [], []
+    for d, cs in zip(docs, per_doc):
+        found, of = split_sections(d.source.id, d.source.title, d.text, cs, embedder.fits)
+        section_of += [len(sections) + i for i in of]
+        sections += found
 
     db = sqlite_utils.Database(tmp / "index.db")
     db["documents"].insert_all(({**d.source.to_dict(), "text": d.text} for d in docs), pk="id")
@@ -95,14 +114,24 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
           "text": c.text, "location": c.location, "heading": c.heading} for i, c in enumerate(chunks)),
         pk="id", foreign_keys=[("source_id", "documents", "id")])
     db["chunks"].create_index(["source_id"])
+    db["sections"].insert_all(({"seq": i, "source_id": s.source_id, "start": s.start, "end": s.end}
+                               for i, s in enumerate(sections)), pk="seq")
+    db["section_of"].insert_all(({"chunk_seq": i, "section_seq": j} for i, j in enumerate(section_of)),
+                                pk="chunk_seq")
     db.close()
 
     t1 = time.perf_counter()
-    vectors = embedder.passages([passage_text(c, by_id[c.source_id]) for c in chunks])
+    chunk_texts = [passage_text(c, by_id[c.source_id]) for c in chunks]
+    vectors = embedder.passages(chunk_texts)
+    section_vectors = _section_vectors(sections, section_of, chunk_texts, vectors, embedder)
     t_embed = time.perf_counter() - t1
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
+    store = faiss.IndexFlatIP(vectors.shape[1])
+    store.add(section_vectors)
+    faiss.write_index(store, str(tmp / "sections.faiss"))
+    LexicalIndex.build([s.text for s in sections]).save(tmp / "section_lexical")
 
     texts = [c.text for c in chunks]
     LexicalIndex.build(texts).save(tmp / "lexical")
@@ -120,6 +149,7 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
         "corpus_checksum": checksum(docs, faq),
         "documents": len(docs),
         "chunks": len(chunks),
+        "sections": len(sections),
         "faq_questions": len({q for q, _ in links}),
         "max_chunk_chars": MAX_CHARS,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -131,6 +161,24 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
 
     publish(tmp, out)  # a new generation, made current by one atomic rename (generations.py)
     return manifest
+
+
+def _section_vectors(sections, section_of, chunk_texts, chunk_vectors, embedder) -> np.ndarray:
+    """One vector per section; a section that is one clause word for word reuses its vector."""
+    out = np.zeros((len(sections), chunk_vectors.shape[1]), dtype=np.float32)
+    members: dict[int, list[int]] = {}
+    for i, j in enumerate(section_of):
+        members.setdefault(j, []).append(i)
+    todo = []
+    for j, s in enumerate(sections):
+        m = members.get(j, [])
+        if len(m) == 1 and chunk_texts[m[0]] == s.text:
+            out[j] = chunk_vectors[m[0]]
+        else:
+            todo.append(j)
+    if todo:
+        out[todo] = embedder.passages([sections[j].text for j in todo])
+    return out
 
 
 def _build_faq(links: list[tuple[str, int]], embedder: Embedder, accents: AccentRestorer, tmp: Path) -> None:
@@ -190,7 +238,11 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
                         text=r["text"], location=r["location"], heading=r["heading"])
                   for r in db.query("select * from chunks order by seq")]
         faq = _load_faq(path, db)
+        of_chunk = np.array([r["section_seq"] for r in db.query("select * from section_of order by chunk_seq")])
         db.close()
+        section_store = faiss.read_index(str(path / "sections.faiss"))
+        sections = SectionIndex(section_store.reconstruct_n(0, section_store.ntotal),
+                                LexicalIndex.load(path / "section_lexical"), of_chunk)
         dense = faiss.read_index(str(path / "dense.faiss"))
         lexical = LexicalIndex.load(path / "lexical")
         accents = AccentRestorer.load(path / "accents.json")
@@ -198,6 +250,7 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
         raise IndexNotUsable(f"The index at {path} is incomplete or damaged ({e}). "
                           f"Rebuild it with: {rebuild}") from None
     if dense.ntotal != len(chunks) or dense.d != manifest.get("dim") or (
-            faq and len(faq.questions) != len(faq.vectors)):
+            faq and len(faq.questions) != len(faq.vectors)) or len(of_chunk) != len(chunks) or (
+            of_chunk.size and of_chunk.max() >= len(sections.vectors)):
         raise IndexNotUsable(f"The index at {path} is inconsistent. Rebuild it with: {rebuild}")
-    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents, faq)
+    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents, faq, sections)

@@ -116,9 +116,11 @@ class Citation:
 class Answer:
     """What the engine says to a question. Channels only render this.
 
-    status: "answered" (main is set), "no_match" (abstained: no rule found),
-    or "invalid" (the input could not be treated as a question; `notice` is the reason code of
-    `answer.check_question`: "empty", "too_long" or "no_letters").
+    status: "answered" (main is set), "no_match" (abstained: no rule found), "small_talk" (a
+    greeting, thanks, "bạn là ai"…: answered with what the bot can do, never a quote; `notice` is
+    the kind from `smalltalk.small_talk_kind`), or "invalid" (the input could not be treated as a
+    question; `notice` is the reason code of `answer.check_question`: "empty", "too_long" or
+    "no_letters").
     """
 
     question: str

@@ -15,6 +15,9 @@ def configure(name: str, p) -> None:
     options.engine(p)
     if name == "index":
         p.add_argument("--corpus", help="JSON lines with id, title, text and optional date")
+        p.add_argument("--no-faq", action="store_true",
+                       help="index data/sources without data/faq.jsonl: what a new document gets "
+                            "(searched without the glossary too, unless RULEBOT_GLOSSARY names one)")
     elif name == "ask":
         p.add_argument("question", nargs="+")
         p.add_argument("--json", action="store_true", help="print the Answer as JSON")
@@ -61,18 +64,21 @@ def setup(args) -> int:
 def index(args) -> int:
     from retrieval import settings
 
-    _build(settings.index_dir(args.index), settings.model_setting(args.model), args.corpus)
+    _build(settings.index_dir(args.index), settings.model_setting(args.model), args.corpus,
+           getattr(args, "no_faq", False))
     return 0
 
 
-def _build(path: Path, model: str, corpus: str | None) -> None:
+def _build(path: Path, model: str, corpus: str | None, no_faq: bool = False) -> None:
     from retrieval import faq
     from retrieval.corpus import load_jsonl
     from retrieval.index import build
 
     docs, entries = (load_jsonl(Path(corpus)), []) if corpus else faq.curated()
-    manifest = build(docs, _embedder(model), path, corpus_name=str(corpus) if corpus else "manifest",
-                     faq=entries)
+    name = str(corpus) if corpus else "manifest"
+    if no_faq and not corpus:  # not the shipped index: no staleness check, no glossary by default
+        entries, name = [], "manifest without the FAQ"
+    manifest = build(docs, _embedder(model), path, corpus_name=name, faq=entries)
     print(f"Indexed {manifest['documents']} documents, {manifest['chunks']} clauses, "
           f"{manifest['faq_questions']} FAQ questions in {manifest['build_seconds']} s → {path}",
           file=sys.stderr)

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from .runner import (DEPTH, FLOORS, GROUPS, RANKING, SHIPPED, SHOWN, Evaluation, Outcome,
-                          check_floors, failed)
+                          check_floors, failed, hubs)
 
 _LABEL = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "mrr@10": "MRR@10",
           "ndcg@10": "nDCG@10"}
@@ -45,6 +45,32 @@ def abstention_table(ev: Evaluation) -> str:
                      f"{s['latency_ms']:.1f} | {s['latency_p95_ms']:.1f} |")
     if ev.info.get("machine"):
         lines += ["", f"Latency measured on {ev.info['machine']}."]
+    return "\n".join(lines)
+
+
+def topics_table(ev: Evaluation) -> str:
+    """Abstention on each kind of unanswerable question (old off-topic, near misses, small talk)."""
+    topics = sorted({t for system in ev.systems for t in ev.summary(system)["abstained_by_topic"]})
+    if not topics:
+        return "No unanswerable questions."
+    lines = ["| system | " + " | ".join(f"{t} abstained" for t in topics) + " | all unanswerable |",
+             "|---|" + "--:|" * (len(topics) + 1)]
+    for system in ev.systems:
+        s = ev.summary(system)
+        by = s["abstained_by_topic"]
+        cells = [f"{by[t][0]:.3f} (of {by[t][1]})" if t in by else "n/a" for t in topics]
+        name = f"**{system}**" if system == SHIPPED else system
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {s['offtopic_abstained']:.3f} (of {s['n_offtopic']}) |")
+    return "\n".join(lines)
+
+
+def hubs_table(ev: Evaluation, system: str = SHIPPED, limit: int = 10) -> str:
+    """The clauses the shipped system puts first most often, and how often rightly so."""
+    rows = hubs(ev.outcomes[system], limit)
+    lines = ["| clause | first for | relevant (answerable) | not relevant (answerable) | off-topic, answered | text |",
+             "|---|--:|--:|--:|--:|---|"]
+    lines += [f"| `{r['chunk'].id}` | {r['first']} | {r['right']} | {r['wrong']} | {r['offtopic_answered']} | "
+              f"{_excerpt(r['chunk'].text, 110)} |" for r in rows]
     return "\n".join(lines)
 
 
@@ -200,9 +226,14 @@ def write(ev: Evaluation, out: Path, title: str) -> tuple[Path, Path]:
     parts = [f"# {title}", "", header(ev), "", RANKING_NOTE.format(depth=DEPTH), "",
              "## Ranking (answerable questions)", "", ranking_table(ev), "",
              f"![Recall@k]({png.name})", "",
-             "## Abstention and latency", "", abstention_table(ev), ""]
+             "## Abstention and latency", "", abstention_table(ev), "",
+             "By kind of unanswerable question:", "", topics_table(ev), "",
+             "## Hubs (shipped system)", "",
+             "The clauses that come first for the most questions. A clause first for many questions it "
+             "is not relevant to pulls answers its way; the rules-lead step and the abstention bar are "
+             "meant to keep these honest.", "", hubs_table(ev), ""]
     if ev.info.get("floors"):
-        parts += ["## Regression floors (shipped system, enforced by tests/test_evaluate.py)", "",
+        parts += ["## Regression floors (shipped system, enforced by tests/integration/test_evaluate.py)", "",
                   floors_table(ev), ""]
     parts += ["## Evidence no chunk can match", "", unreachable_section(ev), "",
               "## Failures", "", failures_section(ev), ""]
@@ -212,7 +243,8 @@ def write(ev: Evaluation, out: Path, title: str) -> tuple[Path, Path]:
 
 
 def console_summary(ev: Evaluation) -> str:
-    lines = [ranking_table(ev), "", abstention_table(ev)]
+    lines = [ranking_table(ev), "", abstention_table(ev), "", topics_table(ev), "",
+             "Hubs (the clauses first most often):", hubs_table(ev, limit=5)]
     if ev.info.get("floors"):
         broken = check_floors(ev.summary(SHIPPED))
         lines += ["", "Floors: " + ("all held" if not broken else "BELOW: " + "; ".join(broken))]

@@ -25,18 +25,23 @@ DEPTH = 10  # hits judged per question: MRR@10, nDCG@10
 KS = (1, 3, 5)
 SHOWN = 1 + 2  # the bot shows its best clause and up to two more: a failure is "not in the top 3"
 DEFAULT_GOLD = settings.REPO / "data" / "gold" / "questions.jsonl"
+NEAR_MISS = settings.REPO / "data" / "gold" / "near_miss.jsonl"
+DEFAULT_GOLDS = (DEFAULT_GOLD, NEAR_MISS)  # what `rulebot eval` asks unless told otherwise
 REPORTS = settings.REPO / "reports"
 
 # Regression guard for the shipped system on the default gold set, split test: metric → (op, bound).
 # The lead sets these to the measured values minus a small margin; metrics are deterministic.
 FLOORS: dict[str, tuple[str, float]] = {
-    # measured on the test split with the FAQ (0.952, 0.921, 0.95, 0.024), less a margin
+    # measured on the test split of the gold set and the near misses (R@1 0.905, R@3 0.952,
+    # MRR@10 0.939; all unanswerable 0.878, near misses 0.775; wrongly abstained 0.048), less a margin
+    "recall@1": (">=", 0.88),
     "recall@3": (">=", 0.93),
-    "mrr@10": (">=", 0.89),
-    "offtopic_abstained": (">=", 0.90),
+    "mrr@10": (">=", 0.91),
+    "offtopic_abstained": (">=", 0.85),
+    "nearmiss_abstained": (">=", 0.75),
     "wrong_abstained": ("<=", 0.05),
 }
-SIGNALS = ("best_cosine", "best_faq_cosine", "coverage", "best_lexical")
+SIGNALS = ("best_cosine", "best_faq_cosine", "coverage", "unknown", "best_lexical")
 GROUPS = ("all", "with diacritics", "without diacritics")
 RANKING = tuple(f"recall@{k}" for k in KS) + ("mrr@10", "ndcg@10")
 
@@ -131,11 +136,40 @@ def summarise(outcomes: Sequence[Outcome]) -> dict:
         "n_answerable": len(answerable),
         "n_offtopic": len(offtopic),
         "offtopic_abstained": m.share([o.abstained for o in offtopic]) if offtopic else None,
+        # per kind of unanswerable question (the gold file's topic: "offtopic", "near-miss", "smalltalk")
+        "abstained_by_topic": {t: (m.share([o.abstained for o in offtopic if _topic(o) == t]),
+                                   sum(1 for o in offtopic if _topic(o) == t))
+                               for t in sorted({_topic(o) for o in offtopic})},
+        "nearmiss_abstained": (m.share([o.abstained for o in offtopic if _topic(o) == "near-miss"])
+                               if any(_topic(o) == "near-miss" for o in offtopic) else None),
         "wrong_abstained": m.share([o.abstained for o in answerable]),
         "latency_ms": 1000 * m.mean(secs),
         "latency_p95_ms": 1000 * _quantile(secs, 0.95),
         "recall_curve": [m.mean([m.hit_at(o.judged, k) for o in answerable]) for k in range(1, DEPTH + 1)],
     }
+
+
+def _topic(o: Outcome) -> str:
+    return getattr(o.case.record, "topic", "") or "offtopic"
+
+
+def hubs(outcomes: Sequence[Outcome], limit: int = 10) -> list[dict]:
+    """The clauses that come first for the most questions, with how often that is right: first
+    for an answerable question it is relevant to, first for one it is not, and first for an
+    off-topic question the system answered anyway. A clause that leads for many unrelated
+    questions (a "hub") is a sign of a ranking fault, not of a good clause."""
+    table: dict[str, dict] = {}
+    for o in outcomes:
+        if not o.hits:
+            continue
+        c = o.hits[0].chunk
+        row = table.setdefault(c.id, {"chunk": c, "first": 0, "right": 0, "wrong": 0, "offtopic_answered": 0})
+        row["first"] += 1
+        if o.case.answerable:
+            row["right" if o.judged and o.judged[0] else "wrong"] += 1
+        elif not o.abstained:
+            row["offtopic_answered"] += 1
+    return sorted(table.values(), key=lambda r: (-r["first"], r["chunk"].id))[:limit]
 
 
 def ranking_metrics(rows: Sequence[Outcome]) -> dict:

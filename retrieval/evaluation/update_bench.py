@@ -10,12 +10,9 @@ the staged generation away; the median of `--repeat` runs is printed with its br
 """
 from __future__ import annotations
 
-import argparse
 import random
 import shutil
-import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 

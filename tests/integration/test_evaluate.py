@@ -1,20 +1,22 @@
-"""Regression guard: the shipped search must stay above FLOORS on the gold test split.
+"""Regression guard: the shipped search must stay above FLOORS on the test split of the gold set and the near misses.
 
 Calls the evaluation directly with the session's model and index (no subprocess), so the whole
 run costs a few seconds of query embedding. Metrics are deterministic; to move a floor, edit
-bot/evaluate.py: FLOORS.
+retrieval/evaluation/runner.py: FLOORS.
 """
 import pytest
 
 from retrieval.evaluation import report as eval_report
-from retrieval.evaluation.runner import DEFAULT_GOLD, FLOORS, SHIPPED, SYSTEMS, check_floors, evaluate_gold
+from retrieval.evaluation.gold_file import load_golds
+from retrieval.evaluation.runner import DEFAULT_GOLDS, FLOORS, SHIPPED, SYSTEMS, check_floors, evaluate_gold
 from retrieval.evaluation import gold
 
 
 @pytest.fixture(scope="module")
 def evaluation(engine):
-    ev = evaluate_gold(engine, gold.load(DEFAULT_GOLD, "test"))
-    ev.info.update(gold="data/gold/questions.jsonl", split="test", index="(test index)", floors=FLOORS)
+    ev = evaluate_gold(engine, load_golds(DEFAULT_GOLDS, "test"))
+    ev.info.update(gold="data/gold/questions.jsonl, data/gold/near_miss.jsonl", split="test",
+                   index="(test index)", floors=FLOORS)
     return ev
 
 
@@ -26,7 +28,7 @@ def test_the_shipped_system_stays_above_the_floors(evaluation):
 
 
 def test_every_system_answers_every_question(evaluation):
-    n = len(gold.load(DEFAULT_GOLD, "test"))
+    n = len(load_golds(DEFAULT_GOLDS, "test"))
     assert evaluation.systems == SYSTEMS
     assert all(len(evaluation.outcomes[s]) == n for s in SYSTEMS)
     assert all(len(o.hits) <= 10 for s in SYSTEMS for o in evaluation.outcomes[s])
@@ -37,7 +39,8 @@ def test_the_report_has_the_tables_plot_and_failures(evaluation, tmp_path):
     text = md.read_text(encoding="utf-8")
     n = evaluation.summary(SHIPPED)["n_answerable"]
     for needle in (f"| all | {n} | lexical |", "| without diacritics |", "off-topic abstained",
-                   "![Recall@k](eval-test.png)", "## Regression floors", "## Failures", "mean latency"):
+                   "![Recall@k](eval-test.png)", "## Regression floors", "## Failures", "mean latency",
+                   "near-miss abstained", "smalltalk abstained", "## Hubs"):
         assert needle in text, needle
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

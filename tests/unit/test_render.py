@@ -1,6 +1,8 @@
 """Wording and splitting of replies, shared by every channel."""
 from datetime import date
 
+import pytest
+
 from bot.render import Block, Plain, TelegramHTML, pack, render
 from retrieval.answer import focus
 from retrieval.types import Answer, Citation, Source
@@ -63,3 +65,14 @@ def test_without_a_focus_a_further_clause_is_cut_after_its_opening_words():
 def test_an_abstention_on_a_figure_says_the_documents_do_not_give_it():
     text = render(Answer("Phạt bao nhiêu tiền?", "no_match", missing="money"))
     assert "không nêu số tiền cụ thể" in text and "đường dây nóng" in text
+
+
+@pytest.mark.parametrize("kind", ["greeting", "thanks", "identity", "ack", "bye", "laughter", "emoji", None])
+def test_small_talk_gets_what_the_bot_can_do_and_examples_never_a_quote(kind):
+    from bot import messages as msg
+
+    answer = Answer("cảm ơn", "small_talk", notice=kind)
+    text = render(answer)
+    assert msg.EXAMPLES[0] in text and msg.EXAMPLES[1] in text
+    assert "“" not in text.replace(msg.EXAMPLES[1], "") and "—" not in text  # no quote, no source line
+    assert answer.abstained and not answer.citations
