@@ -101,7 +101,7 @@ def default_load(out: Path, engine, docs, entries):
     embedder = engine.retriever.embedder
     index = load(out, model=embedder.name, expected_checksum=checksum(docs, entries))
     glossary = Glossary.load(settings.glossary_path(True))
-    return Engine(index, Retriever(index, embedder, engine.retriever.tuning, glossary))
+    return Engine(index, Retriever(index, embedder, engine.retriever.ranking, engine.retriever.abstention, glossary))
 
 
 class Rebuilder:

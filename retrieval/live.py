@@ -23,7 +23,9 @@ from .documents import Store
 from .engine import Engine, fresh_sources
 from .glossary import Glossary
 from .index import load
-from .search import Retriever, Tuning
+from .abstention import Abstention
+from .fusion import Ranking
+from .search import Retriever
 from .types import Answer
 
 log = logging.getLogger(__name__)
@@ -44,10 +46,10 @@ class LiveEngine:
         self.reloads = 0
 
     @classmethod
-    def load(cls, index_dir: str | Path | None = None, model: str | None = None, tuning: Tuning = Tuning(),
-             check_every: float = 2.0) -> "LiveEngine":
+    def load(cls, index_dir: str | Path | None = None, model: str | None = None, ranking: Ranking = Ranking(),
+             abstention: Abstention = Abstention(), check_every: float = 2.0) -> "LiveEngine":
         path = settings.index_dir(str(index_dir) if index_dir else None)
-        engine = Engine.load(path, model, tuning)
+        engine = Engine.load(path, model, ranking, abstention)
         return cls(engine, path, check_every, follow_store=engine.index.manifest.get("corpus") == "manifest")
 
     @property
@@ -99,7 +101,7 @@ class LiveEngine:
             if docs is not None:
                 index.sources = fresh_sources(index.sources, docs)
             glossary = Glossary.load(settings.glossary_path(self.follow_store))
-            self._engine = Engine(index, Retriever(index, old.retriever.embedder, old.retriever.tuning, glossary))
+            self._engine = Engine(index, Retriever(index, old.retriever.embedder, old.retriever.ranking, old.retriever.abstention, glossary))
             self._stamp = self._manifest_stamp()
             self.reloads += 1
             log.info("index reloaded from %s in %.1f s", target, time.perf_counter() - t0)

@@ -24,7 +24,7 @@ from retrieval.corpus import checksum
 from retrieval.engine import Engine, fresh_sources
 from retrieval.glossary import Glossary
 from retrieval.index import IndexNotUsable, load
-from retrieval.search import Retriever, Tuning
+from retrieval.search import Retriever
 from tests import doc_files as f
 
 pytestmark = pytest.mark.skipif(not f.DEJAVU.is_file(), reason="needs fonts-dejavu-core")
@@ -46,7 +46,7 @@ def engine_now(embedder) -> Engine:
     docs, entries = faq.curated()
     index = load(settings.index_dir(), model=embedder.name, expected_checksum=checksum(docs, entries))
     index.sources = fresh_sources(index.sources, docs)
-    return Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.DEFAULT_GLOSSARY)))
+    return Engine(index, Retriever(index, embedder, glossary=Glossary.load(settings.DEFAULT_GLOSSARY)))
 
 
 def add(*args: str) -> None:

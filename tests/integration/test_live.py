@@ -7,7 +7,7 @@ from datetime import date
 from bot.cli import main
 from retrieval.live import LiveEngine
 from tests import doc_files as f
-from tests.test_documents_index import QD, engine_now, use
+from test_documents_index import QD, engine_now, use
 
 
 def test_a_running_engine_follows_added_and_retired_documents_without_dropping_a_question(
