@@ -90,6 +90,10 @@ def stage(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Sequen
         seconds["caches"] = time.perf_counter() - t
         result = _apply(db, old, tmp, old_docs, list(docs), embedder, seconds)
         db.commit()
+        t = time.perf_counter()
+        _carry_sections(db, old, tmp, list(docs), embedder)
+        db.commit()
+        seconds["sections"] = time.perf_counter() - t
         db.close()
         t = time.perf_counter()
         for name in ("faq.faiss", "faq_lexical"):  # the FAQ is unchanged: same files, no copy
@@ -421,6 +425,66 @@ def _uncount(db: sqlite3.Connection, text: str, ord_: int, others: list[Document
                            (order[d.source.id], theirs[key][1], *key))
                 pending.discard(key)
     return {f for f, _ in counts}
+
+
+def _carry_sections(db: sqlite3.Connection, old: Path, tmp: Path, docs: list[Document], embedder) -> None:
+    """The new generation's sections (sections.py), exactly as a full build splits them; a section
+    an earlier generation already had keeps its vector, a one-clause section takes its clause's,
+    and only the rest (the new documents' sections) are embedded."""
+    from .sections import split as split_sections
+
+    rows = db.execute('select seq, id, source_id, start, "end", text, location, heading from chunks '
+                      'order by seq').fetchall()
+    chunks = [Chunk(id=r[1], source_id=r[2], start=r[3], end=r[4], text=r[5], location=r[6], heading=r[7])
+              for r in rows]
+    by_doc: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(chunks):
+        by_doc[c.source_id].append(i)
+    sections, section_of = [], [0] * len(chunks)
+    for d in docs:
+        members = by_doc.get(d.source.id, [])
+        found, of = split_sections(d.source.id, d.source.title, d.text, [chunks[i] for i in members], embedder.fits)
+        for i, j in zip(members, of):
+            section_of[i] = len(sections) + j
+        sections += found
+    known: dict[tuple, np.ndarray] = {}
+    if (old / "sections.faiss").is_file():
+        old_db = sqlite3.connect(old / "index.db")
+        keys = old_db.execute('select seq, source_id, start, "end" from sections order by seq').fetchall()
+        old_db.close()
+        store = faiss.read_index(str(old / "sections.faiss"))
+        vectors = store.reconstruct_n(0, store.ntotal)
+        known = {(sid, a, b): vectors[seq] for seq, sid, a, b in keys}
+    dense = faiss.read_index(str(tmp / "dense.faiss"))
+    sources = {d.source.id: d.source for d in docs}
+    out = np.zeros((len(sections), dense.d), dtype=np.float32)
+    members_of: dict[int, list[int]] = defaultdict(list)
+    for i, j in enumerate(section_of):
+        members_of[j].append(i)
+    todo = []
+    for j, sec in enumerate(sections):
+        m = members_of.get(j, [])
+        if (sec.source_id, sec.start, sec.end) in known:
+            out[j] = known[(sec.source_id, sec.start, sec.end)]
+        elif len(m) == 1 and passage_text(chunks[m[0]], sources[sec.source_id]) == sec.text:
+            out[j] = dense.reconstruct(m[0])
+        else:
+            todo.append(j)
+    if todo:
+        out[todo] = embedder.passages([sections[j].text for j in todo])
+    db.execute('create table if not exists sections (seq integer primary key, source_id text, start integer, '
+               '"end" integer)')
+    db.execute("create table if not exists section_of (chunk_seq integer primary key, section_seq integer)")
+    db.execute("delete from sections")
+    db.execute("delete from section_of")
+    db.executemany('insert into sections (seq, source_id, start, "end") values (?, ?, ?, ?)',
+                   [(i, sec.source_id, sec.start, sec.end) for i, sec in enumerate(sections)])
+    db.executemany("insert into section_of (chunk_seq, section_seq) values (?, ?)", list(enumerate(section_of)))
+    store = faiss.IndexFlatIP(dense.d)
+    store.add(out)
+    faiss.write_index(store, str(tmp / "sections.faiss"))
+    shutil.rmtree(tmp / "section_lexical", ignore_errors=True)
+    LexicalIndex.build([sec.text for sec in sections]).save(tmp / "section_lexical")
 
 
 def _fsync_tree(path: Path) -> None:
