@@ -50,8 +50,14 @@ def test_questions_find_their_own_answer_and_the_weight_is_chosen_on_training_qu
     engine = Engine(index, Retriever(index, embedder))
     texts = {d["id"]: d["text"] for d in docs}
     weight, scores = vq.tune_fusion(engine, train, passage_of, texts, log=lambda s: None)
-    assert set(scores) == {(w, b) for w in vq.WEIGHTS for b in vq.BOOSTS} and weight in scores
-    assert (engine.retriever.ranking.dense_weight, engine.retriever.ranking.coverage_boost) == weight
+    assert set(scores) == {(w, sw) for w in vq.WEIGHTS for sw in vq.SECTIONS} and weight in scores
+    assert (engine.retriever.ranking.dense_weight, engine.retriever.ranking.section_weight) == weight
+    assert engine.retriever.ranking.coverage_boost == vq.BOOST
     ev = vq.evaluate(engine, val, passage_of, texts)
     s = ev.summary("hybrid")
     assert s["n_answerable"] == 2 and s["recall@1"] == 1.0  # a tiny, easy collection
+    # the whole-passage baseline: every answer here is one section, read whole
+    baseline = vq.whole_passage(engine, val, passage_of, docs)
+    assert set(baseline) == {f"whole-passage {w:.1f}" for w in vq.BASELINE_WEIGHTS}
+    for outcomes in baseline.values():
+        assert len(outcomes) == 2 and all(o.rank == 1 for o in outcomes)
