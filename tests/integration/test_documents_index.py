@@ -75,7 +75,8 @@ def world(tmp_path_factory, index_dir, embedder):
         before = engine_now(embedder)
         asked = before.answer(LARVAE_Q, as_of=date(2026, 11, 20))
         xid = log.question("zalo", 7, LARVAE_Q)
-        log.answered(xid, asked, render(asked), 20.0)
+        log.answered(xid, asked, 20.0)
+        log.delivered(xid, render(asked), "delivered")
         log.close()
         txt = files / "ct09.txt"  # the replacing directive arrives as plain text
         txt.write_text("CHỈ THỊ\nVề việc diệt lăng quăng, bọ gậy phòng, chống sốt xuất huyết\n\n"
