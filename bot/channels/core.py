@@ -184,7 +184,8 @@ class ChannelCore:
             feedback = None
         else:
             parts = self.transport.pack(blocks(ex.answer))
-            feedback = ex.id if ex.answer.status != "invalid" and self.transport.buttons else None
+            rated = ex.answer.status not in ("invalid", "small_talk")  # 👍/👎 only under an answer or a refusal
+            feedback = ex.id if rated and self.transport.buttons else None
         delivery = await self._deliver(inc.chat, parts, feedback)
         self.service.delivered(ex, "\n".join(parts), delivery)
         if delivery.outcome == "failed" and ex.answer is not None:
