@@ -1,6 +1,7 @@
-"""Each side's scores for every clause, before fusion: lexical (BM25), dense (FAISS), and the FAQ's.
+"""Each side's scores before fusion: lexical (BM25), dense (FAISS), and the FAQ's.
 
-Every function returns a new array, one score per clause (`-inf` where a side has no score).
+Every side returns a `Sparse`: only the clauses it scores, so the work per question grows with
+the candidates, not with the corpus.
 """
 from __future__ import annotations
 
@@ -8,43 +9,50 @@ import numpy as np
 
 from .index import FaqIndex, Index, LexicalIndex
 from .query import Query
+from .sparse import Sparse
 
 
-def lexical(index: LexicalIndex, q: Query, expansion_weight: float) -> np.ndarray:
-    """BM25 of the question's words, plus the glossary's phrases at `expansion_weight`."""
-    scores = index.scores(q.text)
+def lexical(index: LexicalIndex, q: Query, expansion_weight: float) -> Sparse:
+    """BM25 of the question's words, plus the glossary's phrases at `expansion_weight`; the
+    clauses holding none of them are left out (their score would be 0)."""
+    ids, values = index.matches(q.text)
     if q.expansion:
-        scores = scores + expansion_weight * index.scores(" ".join(q.expansion))
-    return scores
+        more_ids, more = index.matches(" ".join(q.expansion))
+        union = np.union1d(ids, more_ids)
+        values = Sparse(ids, values).at(union, 0.0) + expansion_weight * Sparse(more_ids, more).at(union, 0.0)
+        ids = union
+    return Sparse(ids, values.astype(np.float32))
 
 
-def dense(index: Index, vec: np.ndarray, nearest: int) -> np.ndarray:
-    """Cosines of the `nearest` clauses FAISS finds; -inf for the rest (filled later if needed)."""
+def dense(index: Index, vec: np.ndarray, nearest: int) -> Sparse:
+    """Cosines of the `nearest` clauses FAISS finds (the others are filled in later if needed)."""
     n = len(index.chunks)
-    cos = np.full(n, -np.inf, dtype=np.float32)
     sims, ids = index.dense.search(vec[None, :].astype(np.float32), min(n, nearest))
     ok = ids[0] >= 0
-    cos[ids[0][ok]] = sims[0][ok]
-    return cos
+    return Sparse.of(ids[0][ok], sims[0][ok])
 
 
-def faq(faq: FaqIndex, vec: np.ndarray, q: Query, n: int) -> tuple[np.ndarray, np.ndarray]:
+def faq(faq: FaqIndex, vec: np.ndarray, q: Query) -> tuple[Sparse, Sparse]:
     """Each clause's best cosine and best BM25 score over the residents' questions written for it
-    (-inf and 0 where it has none)."""
-    return faq.per_chunk(faq.vectors @ vec, n, -np.inf), faq.per_chunk(faq.lexical.scores(q.text), n, 0.0)
+    (only clauses that have such questions; for BM25, only those with a question sharing a word)."""
+    lex = faq.per_chunk(faq.lexical.scores(q.text))
+    return faq.per_chunk(faq.vectors @ vec), lex.where(lex.values > 0)
 
 
-def pool(per_side: int, *sides: np.ndarray) -> np.ndarray:
-    """The clauses any side ranks in its top `per_side`: the candidates fusion standardises over."""
+def pool(per_side: int, *sides: Sparse) -> np.ndarray:
+    """The clauses any side ranks in its top `per_side` (ascending positions): the candidates
+    fusion standardises over. A side proposes only clauses it scored (BM25: holding a word of the
+    question), never filler."""
     out = np.array([], dtype=np.int64)
     for s in sides:
-        out = np.union1d(out, np.argsort(-s)[:per_side])
+        out = np.union1d(out, s.best(per_side))
     return out
 
 
-def fill_cosines(cos: np.ndarray, vectors: np.ndarray, vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """A copy of `cos` with exact cosines for `ids` that FAISS's nearest did not cover."""
-    out = cos.copy()
-    unscored = ids[np.isneginf(out[ids])]
-    out[unscored] = vectors[unscored] @ vec
+def cosines(side: Sparse, index: Index, vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Exact cosines for `ids`: FAISS's where it found them, else from the stored vectors."""
+    out = side.at(ids, -np.inf)
+    unscored = np.flatnonzero(np.isneginf(out))
+    if unscored.size:
+        out[unscored] = index.dense.reconstruct_batch(ids[unscored]) @ vec
     return out

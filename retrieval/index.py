@@ -30,6 +30,7 @@ from .embedding import Embedder
 from .faq import Entry, attach
 from .lexical import LexicalIndex
 from .query import prepare
+from .sparse import Sparse
 from .types import Chunk, Source
 
 FORMAT = 2
@@ -49,11 +50,15 @@ class FaqIndex:
     question: np.ndarray  # for each (question, clause) link: the question's row
     chunk: np.ndarray  # ... and the clause's position in Index.chunks
 
-    def per_chunk(self, scores: np.ndarray, n_chunks: int, empty: float) -> np.ndarray:
-        """Each clause's best score over its questions; `empty` where it has none."""
-        out = np.full(n_chunks, empty, dtype=np.float32)
-        np.maximum.at(out, self.chunk, scores[self.question])
-        return out
+    def per_chunk(self, scores: np.ndarray) -> Sparse:
+        """Each clause's best score over its questions (only clauses that have questions)."""
+        if not len(self.chunk):
+            return Sparse.empty()
+        order = np.argsort(self.chunk, kind="stable")
+        chunks = self.chunk[order]
+        starts = np.flatnonzero(np.r_[True, chunks[1:] != chunks[:-1]])
+        best = np.maximum.reduceat(scores[self.question[order]].astype(np.float32), starts)
+        return Sparse(chunks[starts].astype(np.int64), best)
 
 
 @dataclass

@@ -61,6 +61,38 @@ class LexicalIndex:
             return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
         return self.bm25.get_scores(tokens).astype(np.float32)
 
+    def matches(self, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """The clauses holding a word of the question (ascending positions) and their BM25 scores,
+        read from those words' postings only; the same figures as `scores`, without an array
+        over the whole corpus."""
+        tokens = self.query_tokens(question)
+        if not tokens:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        if self.bm25.nonoccurrence_array is not None:  # variants that score every clause
+            scores = self.scores(question)
+            return np.arange(len(scores), dtype=np.int64), scores
+        post = self.bm25.scores
+        indptr, indices, data = post["indptr"], post["indices"], post["data"]
+        spans = [(indptr[t], indptr[t + 1]) for t in self.bm25.get_tokens_ids(tokens)]
+        ids = np.concatenate([indices[a:b] for a, b in spans])
+        uniq, slot = np.unique(ids, return_inverse=True)
+        acc = np.zeros(len(uniq), dtype=np.float32)
+        # in the question's word order, as bm25s adds them, so each sum is the same float
+        np.add.at(acc, slot, np.concatenate([data[a:b] for a, b in spans]).astype(np.float32))
+        return uniq.astype(np.int64), acc
+
+    def document_frequency(self, token: str) -> int:
+        """How many clauses hold `token` (0 when none does)."""
+        t = self.vocab.get(token)
+        if t is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[t + 1] - indptr[t])
+
+    @property
+    def size(self) -> int:
+        return int(self.bm25.scores["num_docs"])
+
     def save(self, path: Path) -> None:
         self.bm25.save(str(path))
 

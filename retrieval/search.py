@@ -6,6 +6,7 @@ clause is kept as well, because abstention needs an absolute signal.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +22,8 @@ from .glossary import Glossary
 from .index import Index
 from .passages import distinct, passage
 from .query import Query, prepare
-from .types import Hit
+from .sparse import Sparse, ranked
+from .types import Chunk, Hit
 
 MODES = ("hybrid", "dense", "lexical")
 
@@ -48,8 +50,7 @@ class Retriever:
         self.abstention = abstention
         self.glossary = glossary.for_corpus(c.text for c in index.chunks)
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
-        self._vectors = index.dense.reconstruct_n(0, index.dense.ntotal)  # exact cosines for fusion
-        self.coverage = WordCoverage([c.text for c in index.chunks])
+        self.coverage = WordCoverage(_Texts(index.chunks), index.lexical.document_frequency)
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)
@@ -59,56 +60,97 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         q = question if isinstance(question, Query) else self.prepare(question)
-        cos, lex, asked, fused = self._scores(q, k, mode, as_of)
-        ranked = (i for i in np.argsort(-fused, kind="stable")
-                  if np.isfinite(fused[i]) and (mode != "lexical" or lex[i] > 0))
+        s = self._scores(q, k, mode, as_of)
         chunks = self.index.chunks
-        groups = distinct(ranked, chunks, k)
+        groups = distinct(ranked(s.cand, s.fused, first=4 * k), chunks, k)
         covers = self.coverage.of(q, groups)
         kind = asked_for(q.text)
         passages = [passage(g, chunks, self.index.texts) for g in groups]
         gives = [states(kind, p.text) for p in passages]
-        close = self.abstention.closeness(cos, asked)
-        on_topic = [self.abstention.on_topic(mode, float(close[g[0]]), covers[r]) for r, g in enumerate(groups)]
-        hits = [Hit(p, float(fused[g[0]]), r + 1, on_topic[r] and gives[r])
-                for r, (g, p) in enumerate(zip(groups, passages))]
+        head = [s.slot(g[0]) for g in groups]  # each passage's first clause among the candidates
+        close = self.abstention.closeness(s.cos, s.asked)
+        on_topic = [self.abstention.on_topic(mode, float(close[h]), covers[r]) for r, h in enumerate(head)]
+        hits = [Hit(p, float(s.fused[h]), r + 1, on_topic[r] and gives[r])
+                for r, (h, p) in enumerate(zip(head, passages))]
+        best_lex = float(s.lex.values.max()) if len(s.lex) else 0.0
         if not groups:
-            best_lex = float(lex[np.isfinite(lex)].max()) if np.isfinite(lex).any() else 0.0
             return Result(q, [], -1.0, best_lex, 0.0, True)
-        top = groups[0][0]
-        allowed = np.isfinite(lex)
+        top = head[0]
         return Result(
-            q, hits, float(cos[top]), float(lex[allowed].max()) if allowed.any() else 0.0, covers[0],
+            q, hits, float(s.cos[top]), best_lex, covers[0],
             not hits[0].confident, kind if on_topic[0] and not gives[0] else None,
-            float(asked[top]) if np.isfinite(asked[top]) else None,
+            float(s.asked[top]) if np.isfinite(s.asked[top]) else None,
             self.abstention.margin(mode, float(close[top]), covers[0]))
 
-    def _scores(self, q: Query, k: int, mode: str, as_of: date | None):
-        """(cosines, lexical scores, best FAQ cosines, fused scores) per clause; clauses not in
-        force on `as_of` get -inf everywhere."""
-        n, r = len(self.index.chunks), self.ranking
-        allowed = np.ones(n, dtype=bool) if as_of is None else self._dates <= as_of.toordinal()
-        lex = candidates.lexical(self.index.lexical, q, r.expansion_weight) if mode != "dense" \
-            else np.zeros(n, np.float32)
-        lex = np.where(allowed, lex, -np.inf)
-        asked = np.full(n, -np.inf, dtype=np.float32)
+    def _allowed(self, ids: np.ndarray, as_of: date | None) -> np.ndarray:
+        """Which of these clauses are in force on `as_of` (all when None)."""
+        if as_of is None:
+            return np.ones(len(ids), dtype=bool)
+        return self._dates[ids] <= as_of.toordinal()
+
+    def _in_force(self, side: Sparse, as_of: date | None) -> Sparse:
+        return side if as_of is None else side.where(self._allowed(side.ids, as_of))
+
+    def _scores(self, q: Query, k: int, mode: str, as_of: date | None) -> "_Scores":
+        """The candidates (clauses in force on `as_of`) and their scores. Only clauses some side
+        brings up are scored, so the work per question does not grow with the corpus."""
+        r = self.ranking
+        lex = self._in_force(candidates.lexical(self.index.lexical, q, r.expansion_weight), as_of) \
+            if mode != "dense" else Sparse.empty()
         if mode == "lexical":
-            return np.where(allowed, np.zeros(n, np.float32), -np.inf), lex, asked, lex
+            cand = lex.ids
+            none = np.full(len(cand), -np.inf, np.float32)
+            return _Scores(cand, np.zeros(len(cand), np.float32), lex, none, lex.values)
         vec = self.embedder.queries([q.dense_text])[0]
-        cos = np.where(allowed, candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), -np.inf)
+        dense = self._in_force(candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), as_of)
         if mode == "dense":
-            return cos, lex, asked, cos
-        sides = [cos, lex]
-        asked_lex = None
+            return _Scores(dense.ids, dense.values, lex, np.full(len(dense), -np.inf, np.float32), dense.values)
+        sides = [dense, lex]
+        asked = asked_lex = None
         if self.index.faq:
-            asked, asked_lex = candidates.faq(self.index.faq, vec, q, n)
+            asked, asked_lex = candidates.faq(self.index.faq, vec, q)
             sides += [asked, asked_lex]
         cand = candidates.pool(r.candidates, *sides)
-        cand = cand[np.isfinite(lex[cand])]  # only clauses in force on the day asked about
-        cos = candidates.fill_cosines(cos, self._vectors, vec, cand)
+        cand = cand[self._allowed(cand, as_of)]  # the FAQ's sides may bring up clauses not in force
+        cos = candidates.cosines(dense, self.index, vec, cand)
+        lex_c = lex.at(cand, 0.0)
         coverage = np.array(self.coverage.of(q, list(cand)), dtype=np.float32)
-        fused = fuse(n, cand, cos, lex, coverage, r, asked if self.index.faq else None, asked_lex)
-        return cos, lex, asked, fused
+        every = np.arange(len(cand))
+        if asked is None:
+            fused = fuse(len(cand), every, cos, lex_c, coverage, r)
+            return _Scores(cand, cos, lex, np.full(len(cand), -np.inf, np.float32), fused)
+        asked_c = asked.at(cand, -np.inf)
+        fused = fuse(len(cand), every, cos, lex_c, coverage, r, asked_c, asked_lex.at(cand, 0.0))
+        return _Scores(cand, cos, lex, asked_c, fused)
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Per candidate (`cand`, ascending clause positions): cosine, best FAQ cosine and fused score;
+    and the lexical side as it scored the clauses in force (for the best lexical score)."""
+
+    cand: np.ndarray
+    cos: np.ndarray
+    lex: Sparse
+    asked: np.ndarray
+    fused: np.ndarray
+
+    def slot(self, i: int) -> int:
+        """Where clause `i` sits among the candidates."""
+        return int(np.searchsorted(self.cand, i))
+
+
+class _Texts(Sequence):
+    """The clauses' texts, read from the chunks when asked for (no copy of the corpus)."""
+
+    def __init__(self, chunks: Sequence[Chunk]):
+        self._chunks = chunks
+
+    def __len__(self) -> int:
+        return len(self._chunks)
+
+    def __getitem__(self, i):
+        return self._chunks[i].text
 
 
 def _ord(d: date | None) -> int:
