@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from .progress import track
 from .text import fold, nfc, words
 
 log = logging.getLogger(__name__)
@@ -24,13 +25,13 @@ class AccentRestorer:
         self.forms = forms  # folded n-gram → its most frequent accented form in the corpus
 
     @classmethod
-    def build(cls, texts: list[str]) -> "AccentRestorer":
+    def build(cls, texts: list[str], progress: bool = False) -> "AccentRestorer":
         """The corpus's three-syllable runs, and its two-syllable compound words as pyvi
         segments them (bare bigrams such as "tới cơ" would override everyday words)."""
         from pyvi import ViTokenizer
 
         counts: dict[str, Counter] = defaultdict(Counter)
-        for text in texts:
+        for text in track(texts, "documents read for their accented words", show=progress):
             text = nfc(text)
             ws = [w.lower() for w in words(text)]
             for i in range(len(ws) - 2):

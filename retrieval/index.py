@@ -29,6 +29,7 @@ from .diacritics import AccentRestorer
 from .embedding import Embedder
 from .faq import Entry, attach
 from .lexical import LexicalIndex
+from .progress import Progress, in_slices
 from .query import prepare
 from .sparse import Sparse
 from .types import Chunk, Source
@@ -81,8 +82,9 @@ def passage_text(chunk: Chunk, source: Source) -> str:
 
 
 def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str = "",
-          faq: Sequence[Entry] = ()) -> dict:
-    """Write a complete index to `out` (built beside it, then swapped in)."""
+          faq: Sequence[Entry] = (), progress: bool = False) -> dict:
+    """Write a complete index to `out` (built beside it, then swapped in); with `progress`, the
+    long steps report on stderr as they go (progress.py)."""
     t0 = time.perf_counter()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -103,19 +105,20 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     db.close()
 
     t1 = time.perf_counter()
-    vectors = embedder.passages([passage_text(c, by_id[c.source_id]) for c in chunks])
+    vectors = in_slices([passage_text(c, by_id[c.source_id]) for c in chunks], embedder.passages,
+                        Progress(len(chunks), "clauses embedded") if progress else None)
     t_embed = time.perf_counter() - t1
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
     faiss.write_index(dense, str(tmp / "dense.faiss"))
 
     texts = [c.text for c in chunks]
-    LexicalIndex.build(texts).save(tmp / "lexical")
-    accents = AccentRestorer.build([d.text for d in docs])
+    LexicalIndex.build(texts, progress).save(tmp / "lexical")
+    accents = AccentRestorer.build([d.text for d in docs], progress)
     accents.save(tmp / "accents.json")
     links = attach(faq, chunks)
     if links:
-        _build_faq(links, embedder, accents, tmp)
+        _build_faq(links, embedder, accents, tmp, progress)
 
     manifest = {
         "format": FORMAT,
@@ -142,14 +145,16 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     return manifest
 
 
-def _build_faq(links: list[tuple[str, int]], embedder: Embedder, accents: AccentRestorer, tmp: Path) -> None:
+def _build_faq(links: list[tuple[str, int]], embedder: Embedder, accents: AccentRestorer, tmp: Path,
+               progress: bool = False) -> None:
     """Questions are read as a resident's would be: shorthand expanded, diacritics restored."""
     questions = list(dict.fromkeys(q for q, _ in links))
     row = {q: i for i, q in enumerate(questions)}
     db = sqlite_utils.Database(tmp / "index.db")
     db["faq"].insert_all(({"question_row": row[q], "question": q, "chunk_seq": i} for q, i in links))
     db.close()
-    vectors = embedder.queries([prepare(q, accents).dense_text for q in questions])
+    vectors = in_slices([prepare(q, accents).dense_text for q in questions], embedder.queries,
+                        Progress(len(questions), "FAQ questions embedded") if progress else None)
     store = faiss.IndexFlatIP(vectors.shape[1])
     store.add(vectors)
     faiss.write_index(store, str(tmp / "faq.faiss"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from .progress import track
 from .text import fold, words
 
 _MAX_COMPOUND = 4
@@ -39,9 +40,10 @@ class LexicalIndex:
         self.vocab = bm25.vocab_dict
 
     @classmethod
-    def build(cls, texts: list[str]) -> "LexicalIndex":
+    def build(cls, texts: list[str], progress: bool = False) -> "LexicalIndex":
         bm25 = bm25s.BM25()
-        bm25.index([document_tokens(t) for t in texts], show_progress=False)
+        tokens = [document_tokens(t) for t in track(texts, "clauses segmented for BM25", show=progress)]
+        bm25.index(tokens, show_progress=False)
         return cls(bm25)
 
     def query_tokens(self, question: str) -> list[str]:

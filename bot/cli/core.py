@@ -72,7 +72,7 @@ def _build(path: Path, model: str, corpus: str | None) -> None:
 
     docs, entries = (load_jsonl(Path(corpus)), []) if corpus else faq.curated()
     manifest = build(docs, _embedder(model), path, corpus_name=str(corpus) if corpus else "manifest",
-                     faq=entries)
+                     faq=entries, progress=True)
     print(f"Indexed {manifest['documents']} documents, {manifest['chunks']} clauses, "
           f"{manifest['faq_questions']} FAQ questions in {manifest['build_seconds']} s → {path}",
           file=sys.stderr)
