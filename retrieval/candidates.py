@@ -14,14 +14,14 @@ from .sparse import Sparse
 
 def lexical(index: LexicalIndex, q: Query, expansion_weight: float) -> Sparse:
     """BM25 of the question's words, plus the glossary's phrases at `expansion_weight`; the
-    clauses holding none of them are left out (their score would be 0)."""
-    ids, values = index.matches(q.text)
+    clauses holding none of them are left out (their score is 0). bm25s adds up the postings of
+    the question's words into one array over the corpus: vectorised, and the only per-question
+    step whose cost grows with the corpus (reports/scale.md)."""
+    scores = index.scores(q.text)
     if q.expansion:
-        more_ids, more = index.matches(" ".join(q.expansion))
-        union = np.union1d(ids, more_ids)
-        values = Sparse(ids, values).at(union, 0.0) + expansion_weight * Sparse(more_ids, more).at(union, 0.0)
-        ids = union
-    return Sparse(ids, values.astype(np.float32))
+        scores = scores + expansion_weight * index.scores(" ".join(q.expansion))
+    ids = np.flatnonzero(scores)
+    return Sparse(ids, scores[ids])
 
 
 def dense(index: Index, vec: np.ndarray, nearest: int) -> Sparse:

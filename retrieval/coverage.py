@@ -21,6 +21,11 @@ from .text import fold, words
 CACHED = 50_000  # clauses whose word sets are kept between questions
 
 
+@lru_cache(maxsize=200_000)
+def _folded(piece: str) -> tuple[str, ...]:
+    return tuple(words(fold(piece)))
+
+
 class WordCoverage:
     def __init__(self, chunk_texts: Sequence[str], document_frequency: Callable[[str], int] | None = None):
         """`document_frequency(word)`: in how many of the clauses a word appears; counted from
@@ -40,8 +45,9 @@ class WordCoverage:
         return math.log(1 + self._n / f) if f else self._unseen_idf
 
     def _read(self, i: int) -> frozenset[str]:
-        """The folded words of clause `i`."""
-        return frozenset(words(fold(self._texts[i])))
+        """The folded words of clause `i`: `words(fold(text))`, read piece by piece (whitespace
+        never folds and no word spans it), each distinct piece folded once."""
+        return frozenset(w for piece in self._texts[i].split() for w in _folded(piece))
 
     def of(self, q: Query, chunks: Sequence[int] | Sequence[list[int]]) -> list[float]:
         """For each chunk (or passage of joined chunks), the share of the question's words it holds.

@@ -35,10 +35,12 @@ class Glossary:
 
     def for_corpus(self, texts: Iterable[str]) -> "Glossary":
         """This glossary, knowing which of its one-word phrases other corpus words fold onto."""
-        spelt: dict[str, set[str]] = {}
+        pieces: set[str] = set()  # whitespace-separated, so a large corpus's repeats are read once
         for text in texts:
-            for w in words(nfc(text).lower()):
-                spelt.setdefault(fold(w), set()).add(w)
+            pieces.update(nfc(text).lower().split())
+        spelt: dict[str, set[str]] = {}
+        for w in {w for piece in pieces for w in words(piece)}:
+            spelt.setdefault(fold(w), set()).add(w)
         ambiguous = {p for term in self.terms for p in term.say
                      if len(words(p)) == 1 and spelt.get(fold(p), set()) - {nfc(p).lower()}}
         return replace(self, needs_diacritics=frozenset(ambiguous))

@@ -41,8 +41,12 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str], progress: bool = False) -> "LexicalIndex":
+        return cls.from_tokens([document_tokens(t) for t in track(texts, "clauses segmented for BM25", show=progress)])
+
+    @classmethod
+    def from_tokens(cls, tokens: list[list[str]]) -> "LexicalIndex":
+        """From each clause's tokens as `document_tokens` gives them (or a benchmark makes them)."""
         bm25 = bm25s.BM25()
-        tokens = [document_tokens(t) for t in track(texts, "clauses segmented for BM25", show=progress)]
         bm25.index(tokens, show_progress=False)
         return cls(bm25)
 
@@ -62,26 +66,6 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
         return self.bm25.get_scores(tokens).astype(np.float32)
-
-    def matches(self, question: str) -> tuple[np.ndarray, np.ndarray]:
-        """The clauses holding a word of the question (ascending positions) and their BM25 scores,
-        read from those words' postings only; the same figures as `scores`, without an array
-        over the whole corpus."""
-        tokens = self.query_tokens(question)
-        if not tokens:
-            return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        if self.bm25.nonoccurrence_array is not None:  # variants that score every clause
-            scores = self.scores(question)
-            return np.arange(len(scores), dtype=np.int64), scores
-        post = self.bm25.scores
-        indptr, indices, data = post["indptr"], post["indices"], post["data"]
-        spans = [(indptr[t], indptr[t + 1]) for t in self.bm25.get_tokens_ids(tokens)]
-        ids = np.concatenate([indices[a:b] for a, b in spans])
-        uniq, slot = np.unique(ids, return_inverse=True)
-        acc = np.zeros(len(uniq), dtype=np.float32)
-        # in the question's word order, as bm25s adds them, so each sum is the same float
-        np.add.at(acc, slot, np.concatenate([data[a:b] for a, b in spans]).astype(np.float32))
-        return uniq.astype(np.int64), acc
 
     def document_frequency(self, token: str) -> int:
         """How many clauses hold `token` (0 when none does)."""

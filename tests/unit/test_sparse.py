@@ -55,15 +55,28 @@ def test_word_coverage_from_the_index_frequencies_equals_counting_the_texts():
     assert counted.of(q, [0])[0] > counted.of(q, [1])[0] > 0 == counted.of(q, [2])[0]
 
 
-def test_bm25_from_the_postings_gives_the_full_scores_bit_for_bit():
+def test_the_lexical_side_is_the_nonzero_part_of_the_full_scores_bit_for_bit():
+    from retrieval import candidates
     from retrieval.lexical import LexicalIndex
 
     texts = ["Cấm ra ngoài sau 18 giờ, trừ trường hợp cần thiết.", "Người dân ra ngoài phải đeo khẩu trang.",
              "Xét nghiệm miễn phí cho người dân.", "Chốt kiểm dịch hoạt động 24/24 giờ.", "khẩu trang khẩu trang"]
     index = LexicalIndex.build(texts)
-    for question in ["ra ngoai co bi phat khong", "khẩu trang khẩu trang người dân", "chốt", "zzz", ""]:
-        full = index.scores(question)
-        ids, values = index.matches(question)
-        assert ids.tolist() == np.flatnonzero(full).tolist()
-        assert values.tobytes() == full[ids].tobytes()
+    for text, expansion in [("ra ngoai co bi phat khong", ()), ("khẩu trang người dân", ("xét nghiệm",)),
+                            ("chốt", ()), ("zzz", ())]:
+        full = index.scores(text)
+        if expansion:
+            full = full + 0.5 * index.scores(" ".join(expansion))
+        side = candidates.lexical(index, Query(text, text, True, expansion), 0.5)
+        assert side.ids.tolist() == np.flatnonzero(full).tolist()
+        assert side.values.tobytes() == full[side.ids].tobytes()
     assert index.document_frequency("ra") == 2 and index.document_frequency("zzz") == 0
+
+
+def test_a_clauses_words_read_piece_by_piece_are_words_of_the_folded_text():
+    from retrieval.text import fold, words
+
+    texts = ["Ra ngoài,  đeo khẩu-trang!\nĐi  đường", "x\u0301y a\u0300 b\u00a0c_d", "", "   "]
+    coverage = WordCoverage(texts)
+    for i, t in enumerate(texts):
+        assert coverage.words_of(i) == frozenset(words(fold(t)))
