@@ -4,6 +4,7 @@
     dense.faiss    normalised passage vectors (inner product = cosine); flat or HNSW by size (dense_index.py)
     lexical/       BM25 over folded, segmented text
     accents.json   the corpus's accented forms, to repair questions typed without diacritics
+    words.json     the clauses' distinct words (the glossary's check for ambiguous words reads them)
     faq.faiss      residents' questions written for the clauses (faq.py), as query vectors;
     faq_lexical/   the same questions in BM25; which clause each answers is in index.db (faq)
     manifest.json  model, dimensions, corpus checksum, build time: checked on load
@@ -29,6 +30,7 @@ from .corpus import Document, checksum
 from .diacritics import AccentRestorer
 from .embedding import Embedder
 from .faq import Entry, attach
+from .glossary import corpus_words
 from .lexical import LexicalIndex
 from .progress import Progress, in_slices
 from .query import prepare
@@ -74,6 +76,7 @@ class Index:
     lexical: LexicalIndex
     accents: AccentRestorer
     faq: FaqIndex | None = None
+    words: list[str] | None = None  # the clauses' distinct words (glossary.corpus_words), if recorded
 
 
 def passage_text(chunk: Chunk, source: Source) -> str:
@@ -107,6 +110,7 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
 
     texts = [c.text for c in chunks]
     LexicalIndex.build(texts, progress).save(tmp / "lexical")
+    write_words(tmp, texts)
     accents = AccentRestorer.build([d.text for d in docs], progress)
     accents.save(tmp / "accents.json")
     links = attach(faq, chunks)
@@ -137,6 +141,11 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     else:
         tmp.rename(out)
     return manifest
+
+
+def write_words(path: Path, texts: Sequence[str]) -> None:
+    """words.json: the clauses' distinct words, so loading a large index reads no clause for them."""
+    (path / "words.json").write_text(json.dumps(sorted(corpus_words(texts)), ensure_ascii=False), encoding="utf-8")
 
 
 def write_tables(path: Path, docs: Sequence[Document], chunks: Sequence[Chunk]) -> None:
@@ -213,10 +222,12 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
         dense = dense_index.ready(faiss.read_index(str(path / "dense.faiss")), manifest.get("dense_index"))
         lexical = LexicalIndex.load(path / "lexical")
         accents = AccentRestorer.load(path / "accents.json")
+        words = json.loads((path / "words.json").read_text(encoding="utf-8")) \
+            if (path / "words.json").is_file() else None
     except Exception as e:
         raise IndexNotUsable(f"The index at {path} is incomplete or damaged ({e}). "
                           f"Rebuild it with: {rebuild}") from None
     if dense.ntotal != len(chunks) or dense.d != manifest.get("dim") or (
             faq and len(faq.questions) != len(faq.vectors)):
         raise IndexNotUsable(f"The index at {path} is inconsistent. Rebuild it with: {rebuild}")
-    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents, faq)
+    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents, faq, words)

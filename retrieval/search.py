@@ -48,7 +48,8 @@ class Retriever:
         self.embedder = embedder
         self.ranking = ranking
         self.abstention = abstention
-        self.glossary = glossary.for_corpus(c.text for c in index.chunks)
+        self.glossary = glossary.for_words(index.words) if index.words is not None \
+            else glossary.for_corpus(c.text for c in index.chunks)
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
         self.coverage = WordCoverage(_Texts(index.chunks), index.lexical.document_frequency)
 

@@ -43,6 +43,9 @@ SWAP = 0.15  # share of a generated clause's words replaced by random corpus wor
 NOISE = 0.25  # norm of the noise added to a generated vector (parents' mix has norm ~1)
 SEED = 0
 NEAREST = 200  # what the search asks FAISS for (Ranking.candidates × 4)
+# One question is one search: FAISS's OpenMP threads only fight each other and the machine's other
+# work (a flat search over 60k vectors: 96 ms p50 with 2 threads under load, 30 ms with 1).
+SEARCH_THREADS = 1
 TOP = 50  # ... and the share of it fusion uses from the dense side (Ranking.candidates)
 
 
@@ -191,7 +194,7 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
 
     from .. import dense_index
     from ..diacritics import AccentRestorer
-    from ..index import FORMAT, write_tables
+    from ..index import FORMAT, write_tables, write_words
     from ..lexical import LexicalIndex
 
     t0 = time.perf_counter()
@@ -215,6 +218,7 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
     _say(f"BM25 over {len(tokens):,} clauses …")
     LexicalIndex.from_tokens(tokens).save(out / "lexical")
     secs["bm25"] = time.perf_counter() - t
+    write_words(out, [c.text for c in chunks])
     del tokens
     AccentRestorer(base.accents).save(out / "accents.json")
     shipped = Path(base.shipped)  # the FAQ, unchanged: its clauses keep their positions
@@ -230,7 +234,19 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     secs["total"] = time.perf_counter() - t0
     return {"size": len(chunks), "documents": len(docs), "dense_index": info,
-            "seconds": {k: round(v, 2) for k, v in secs.items()}, "bytes": _disk(out)}
+            "seconds": {k: round(v, 2) for k, v in secs.items()}, "bytes": _disk(out), "rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the running program only; getrusage
+    would also count the parent's memory at the fork (Linux carries it across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _say(line: str) -> None:
@@ -257,11 +273,14 @@ def serve(index_dir: Path, queries: Path, repeat: int, render: str | None) -> di
     """Load, answer the first question (printed: the parent times the cold start up to it), then
     time the rest. Prints and returns the figures."""
     t0 = time.perf_counter()
+    import faiss
+
     from ..engine import Engine
     from ..glossary import Glossary
     from ..index import load
     from ..search import Retriever
 
+    faiss.omp_set_num_threads(SEARCH_THREADS)
     show = _render(render)
     t_import = time.perf_counter()
     index = load(index_dir)
@@ -293,7 +312,7 @@ def serve(index_dir: Path, queries: Path, repeat: int, render: str | None) -> di
         lexical.append((time.perf_counter() - t) * 1000)
     out = {"import_s": t_import - t0, "load_s": t_load - t_import, "init_s": t_init - t_load,
            "first_answer_s": t_first - t_init, "answer_ms": _pcts(full), "lexical_ms": _pcts(lexical),
-           "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "questions": len(full)}
+           "rss_mb": peak_rss_mb(), "questions": len(full)}
     print(json.dumps(out), flush=True)
     return out
 
@@ -327,30 +346,50 @@ def compare_dense(vectors: np.ndarray, queries: np.ndarray, log=print) -> list[d
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     _, truth = exact.search(queries, TOP)
+    threads = faiss.omp_get_max_threads()  # builds use every core; a question's search one
     rows, built = [], {}
     for kind, params in DENSE_CHOICES:
-        key = kind
-        t = time.perf_counter()
-        if key not in built:
-            built[key] = exact if kind == "flat" else _ivf(vectors) if kind == "ivf" else dense_index.make(vectors, kind)[0]
+        build_s = None
+        if kind not in built:
+            t = time.perf_counter()
+            built[kind] = exact if kind == "flat" else _ivf(vectors) if kind == "ivf" else \
+                dense_index.make(vectors, kind)[0]
             build_s = time.perf_counter() - t
-        else:
-            build_s = None
-        index = built[key]
+        index = built[kind]
         if kind == "hnsw":
             faiss.downcast_index(index).hnsw.efSearch = params["ef_search"]
         if kind == "ivf":
             faiss.downcast_index(index).nprobe = params["nprobe"]
+        faiss.omp_set_num_threads(SEARCH_THREADS)
         ms, recall = [], []
         for q, true in zip(queries, truth):
             t = time.perf_counter()
             _, ids = index.search(q[None, :], NEAREST)
             ms.append((time.perf_counter() - t) * 1000)
             recall.append(len(set(ids[0][:TOP]) & set(true)) / TOP)
+        faiss.omp_set_num_threads(threads)
         rows.append({"kind": kind, **params, "build_s": build_s, "recall": float(np.mean(recall)),
                      "min_recall": float(np.min(recall)), "ms": _pcts(ms)})
         log(f"  {kind} {params}: recall@{TOP} {rows[-1]['recall']:.3f}, p50 {rows[-1]['ms']['p50']:.2f} ms")
     return rows
+
+
+def recall_of(index_dir: Path, queries: np.ndarray) -> dict:
+    """The served index's recall of an exact search's top TOP, the exact search run on the
+    vectors the index itself stores (no second copy of a million vectors)."""
+    import faiss
+
+    from .. import dense_index
+
+    info = _manifest(index_dir).get("dense_index")
+    index = dense_index.ready(faiss.read_index(str(index_dir / "dense.faiss")), info)
+    if not info or info.get("kind") == "flat":
+        return {"recall": 1.0, "min_recall": 1.0}
+    storage = faiss.downcast_index(faiss.downcast_index(index).storage)
+    _, truth = storage.search(queries, TOP)
+    _, got = index.search(queries, NEAREST)
+    recall = [len(set(g[:TOP]) & set(t)) / TOP for g, t in zip(got, truth)]
+    return {"recall": float(np.mean(recall)), "min_recall": float(np.min(recall))}
 
 
 def _ivf(vectors: np.ndarray):
@@ -387,21 +426,19 @@ def question_vectors(shipped: Path, model: str, gold: Path, out: Path) -> dict:
     return _pcts(ms)
 
 
-def _child(args: list[str], log) -> tuple[str, dict, float, float]:
+def _child(args: list[str], log) -> tuple[str, dict, float]:
     """Run `python -m retrieval.evaluation.scale …`; (first line, last JSON line, seconds to the
-    first line, peak RSS in MB of that process alone)."""
+    first line)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "retrieval.evaluation.scale", *args],
                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(settings.REPO)})
     first = proc.stdout.readline()
     first_s = time.perf_counter() - t0
     rest = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
+    if proc.wait() != 0:
         raise RuntimeError(f"the benchmark's child process failed: {' '.join(args[:1])} (exit {proc.returncode})")
     lines = [x for x in (first + rest).splitlines() if x.startswith("{")]
-    return first.strip(), json.loads(lines[-1]) if lines else {}, first_s, usage.ru_maxrss / 1024
+    return first.strip(), json.loads(lines[-1]) if lines else {}, first_s
 
 
 def benchmark(sizes=SIZES, work: Path = WORK, shipped: Path | None = None, model: str | None = None,
@@ -443,24 +480,23 @@ def benchmark(sizes=SIZES, work: Path = WORK, shipped: Path | None = None, model
     for size in sizes:
         target = work / f"index-{size}"
         log(f"\n{size:,} clauses: building {target} …")
-        _, built, _, build_rss = _child(["build", "--base", str(base_path), "--size", str(size),
-                                         "--out", str(target)], log)
-        built["rss_mb"] = build_rss
+        _, built, _ = _child(["build", "--base", str(base_path), "--size", str(size), "--out", str(target)], log)
         log(f"  built in {built['seconds']['total']:.1f} s ({built['dense_index']['kind']}), "
-            f"{built['bytes'] / 2**20:.0f} MB on disk, peak RSS {build_rss:.0f} MB")
+            f"{built['bytes'] / 2**20:.0f} MB on disk, peak RSS {built['rss_mb']:.0f} MB")
         log("  serving: cold start, then the timed questions …")
         args = ["serve", "--index", str(target), "--queries", str(qfile), "--repeat", str(repeat)]
         if render:
             args += ["--render", render]
-        first, served, cold_s, serve_rss = _child(args, log)
-        served.update(cold_start_s=cold_s, rss_mb=serve_rss)
+        first, served, cold_s = _child(args, log)
+        served["cold_start_s"] = cold_s
         log(f"  answer path p50 {served['answer_ms']['p50']:.1f} ms, p95 {served['answer_ms']['p95']:.1f} ms; "
-            f"cold start {cold_s:.1f} s; serving RSS {serve_rss:.0f} MB")
+            f"cold start {cold_s:.1f} s; serving RSS {served['rss_mb']:.0f} MB")
+        queries = np.load(qfile)["vectors"]
+        served["recall"] = recall_of(target, queries)
         results["sizes"].append({"size": size, "build": built, "serve": served})
         if size in compare_at:
             log(f"  comparing dense index kinds at {size:,} clauses …")
             vectors = _vectors_of(target)
-            queries = np.load(qfile)["vectors"]
             results["compare"][size] = compare_dense(vectors, queries, log)
             del vectors
     md, png = write_report(results, Path(out))
@@ -494,14 +530,14 @@ def _machine() -> str:
 # --- the report ---------------------------------------------------------------------------------
 
 def table(results: dict) -> str:
-    head = ("| clauses | dense index | answer p50 ms | answer p95 ms | lexical-only p50 / p95 ms | cold start s "
-            "| serving RSS MB | index on disk MB | build s | build peak RSS MB |")
-    lines = [head, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    head = (f"| clauses | dense index | recall@{TOP} | answer p50 ms | answer p95 ms | lexical-only p50 / p95 ms "
+            "| cold start s | serving RSS MB | index on disk MB | build s | build peak RSS MB |")
+    lines = [head, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in results["sizes"]:
         b, s = r["build"], r["serve"]
         kind = b["dense_index"]["kind"] + (f" (M {b['dense_index']['m']}, ef {b['dense_index']['ef_search']})"
                                             if b["dense_index"]["kind"] == "hnsw" else "")
-        lines.append(f"| {b['size']:,} | {kind} | {s['answer_ms']['p50']:.1f} | {s['answer_ms']['p95']:.1f} | "
+        lines.append(f"| {b['size']:,} | {kind} | {s['recall']['recall']:.3f} | {s['answer_ms']['p50']:.1f} | {s['answer_ms']['p95']:.1f} | "
                      f"{s['lexical_ms']['p50']:.1f} / {s['lexical_ms']['p95']:.1f} | {s['cold_start_s']:.1f} | "
                      f"{s['rss_mb']:.0f} | {b['bytes'] / 2**20:.0f} | {b['seconds']['total']:.0f} | {b['rss_mb']:.0f} |")
     return "\n".join(lines)
