@@ -136,16 +136,20 @@ class Generator:
             out[i] = self.vocab[j]
         return out
 
-    def vectors(self, parents: np.ndarray) -> np.ndarray:
+    def vectors(self, parents: np.ndarray, out: np.ndarray, block: int = 50_000) -> None:
+        """Two parents' vectors mixed, plus noise, normalised, written into `out`; in blocks, so
+        a million take no more memory than their result."""
         v = self.base.vectors
-        mix = self.rng.uniform(0.55, 0.9, size=(len(parents), 1)).astype(np.float32)
-        out = mix * v[parents[:, 0]] + (1 - mix) * v[parents[:, 1]]
-        noise = self.rng.standard_normal(out.shape).astype(np.float32)
-        out += NOISE * noise / np.linalg.norm(noise, axis=1, keepdims=True)
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
+        for s in range(0, len(parents), block):
+            p = parents[s:s + block]
+            mix = self.rng.uniform(0.55, 0.9, size=(len(p), 1)).astype(np.float32)
+            x = mix * v[p[:, 0]] + (1 - mix) * v[p[:, 1]]
+            noise = self.rng.standard_normal(x.shape).astype(np.float32)
+            x += NOISE * noise / np.linalg.norm(noise, axis=1, keepdims=True)
+            out[s:s + block] = x / np.linalg.norm(x, axis=1, keepdims=True)
 
-    def documents(self, count: int, first_doc: int):
-        """`count` clauses in documents: (docs, chunks, vectors, tokens)."""
+    def documents(self, count: int, first_doc: int, vectors: np.ndarray):
+        """`count` clauses in documents: (docs, chunks, tokens); their vectors written into `vectors`."""
         from ..corpus import Document
         from ..progress import Progress
         from ..types import Chunk, Source
@@ -168,7 +172,8 @@ class Generator:
                 docs.append(Document(Source(sid, f"Văn bản tổng hợp số {j}", "generated", "rulebot bench",
                                             when, "Hà Nội"), text))
                 progress.advance(len(texts))
-        return docs, chunks, self.vectors(parents), tokens
+        self.vectors(parents, vectors)
+        return docs, chunks, tokens
 
 
 def assemble(base: Base, size: int):
@@ -177,11 +182,12 @@ def assemble(base: Base, size: int):
     chunks = base.chunks[:real]
     used = {c.source_id for c in chunks}
     docs = [d for d in base.docs if d.source.id in used]
-    vectors, tokens = base.vectors[:real], base.tokens[:real]
+    vectors = np.empty((size, base.vectors.shape[1]), dtype=np.float32)
+    vectors[:real] = base.vectors[:real]
+    tokens = base.tokens[:real]
     if size > real:
-        gdocs, gchunks, gvec, gtok = Generator(base).documents(size - real, 0)
-        docs, chunks = docs + gdocs, chunks + gchunks
-        vectors, tokens = np.vstack([vectors, gvec]), tokens + gtok
+        gdocs, gchunks, gtok = Generator(base).documents(size - real, 0, vectors[real:])
+        docs, chunks, tokens = docs + gdocs, chunks + gchunks, tokens + gtok
     return docs, chunks, vectors, tokens
 
 
