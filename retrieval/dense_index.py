@@ -1,14 +1,17 @@
-"""Which FAISS index holds the passage vectors: exact below FLAT_UP_TO clauses, HNSW above.
+"""Which FAISS index holds the passage vectors: exact below FLAT_UP_TO clauses, IVF above.
 
-An exact (flat) search reads every vector: nothing for the Hanoi rules (174 clauses), ~15 ms
-per question at 100k clauses on this busy 2-core machine, and it grows linearly. Above the
-threshold an HNSW graph finds the 200 nearest in ~4 ms at 100k with 94% of the exact top 50
-(the dense candidates fusion takes) and 96% of its top 10; e5's cosines are compressed (the
-200th nearest is typically within 0.03 of the first), so what it misses are near-ties. IVF
-needed 128 of its 1,264 lists for 91% at 100k, and a fixed share of lists means a cost that
-grows with the corpus; HNSW's grows with its logarithm and needs no training pass. Figures:
-reports/scale.md. Every vector is stored whole in both, so cosines for fusion stay exact. The
-choice and its parameters are recorded in the index manifest and read back on load.
+An exact (flat) search reads every vector: nothing for the Hanoi rules (174 clauses), 12–15 ms
+per question at 100k clauses and 86 ms at 1M on this busy 2-core machine (~0.13 µs a vector).
+Above the threshold, an inverted file (IVF: k-means lists, 128 of them read per question) was
+measured against HNSW on the same vectors, with the gold questions (reports/scale.md): at 100k,
+IVF found 95% of the exact top 10 and 91% of the top 50 (the dense candidates fusion takes) in
+1.1 ms, HNSW (M 32, efConstruction 128, efSearch 1024) 94% / 92% in 3.0 ms; at 1M, IVF 94% / 92%
+in 4.8 ms, HNSW 89% / 87% in 3.5 ms or 92% / 91% in 7.4 ms (efSearch 2048), and one question's
+recall fell to 0.02 with HNSW at efSearch 512. IVF built 1M vectors in 3 min, HNSW in 13, and it
+needs no graph (256 bytes a vector). e5's cosines are compressed (the 200th nearest is typically
+within 0.03 of the first), so what either misses are near-ties. Every vector is stored whole, so
+cosines for fusion stay exact. The kind and its settings are recorded in the index manifest and
+read back on load (nprobe can be changed there without rebuilding).
 """
 from __future__ import annotations
 
@@ -17,17 +20,21 @@ from contextlib import nullcontext
 import faiss
 import numpy as np
 
-from .progress import Progress
+from .progress import Progress, working
 
-FLAT_UP_TO = 50_000  # clauses; above, HNSW (an exact search costs ~0.15 µs per vector here)
+FLAT_UP_TO = 50_000  # clauses; above, IVF (an exact search of 50k costs ~6 ms here)
+# HNSW, as compared (not chosen by kind_for; an index built with it still loads and searches)
 HNSW_M = 32  # links per vector: recall vs memory (4·2·M bytes per vector at the base level)
-HNSW_EF_CONSTRUCTION = 128  # build effort: 100k vectors in ~80 s on 2 busy cores; 64 lost 0.09 recall
-HNSW_EF_SEARCH = 1024  # search effort (at least the 200 nearest the search asks for): ~4 ms at 100k
+HNSW_EF_CONSTRUCTION = 128  # build effort: 100k vectors in ~80 s on 2 busy cores; 64 lost 0.07 recall
+HNSW_EF_SEARCH = 1024  # search effort (at least the 200 nearest the search asks for)
 ADD_STEP = 20_000  # vectors added at a time (progress)
+IVF_LISTS_PER_SQRT = 4  # nlist = 4·√n: 1,264 lists at 100k, 4,000 at 1M
+IVF_TRAIN_PER_LIST = 40  # k-means sample: 40 vectors per list (and never more lists than that allows)
+IVF_NPROBE = 128  # lists read per question: 64 lost 0.05 of recall@10 at 1M, 256 gained 0.03 for 2.4× the time
 
 
 def kind_for(n: int) -> str:
-    return "flat" if n <= FLAT_UP_TO else "hnsw"
+    return "flat" if n <= FLAT_UP_TO else "ivf"
 
 
 def make(vectors: np.ndarray, kind: str | None = None, progress: bool = False) -> tuple[faiss.Index, dict]:
@@ -52,11 +59,46 @@ def make(vectors: np.ndarray, kind: str | None = None, progress: bool = False) -
         info = {"kind": "hnsw", "m": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef_search": HNSW_EF_SEARCH}
         ready(index, info)
         return index, info
+    if kind == "ivf":
+        nlist = max(1, min(int(IVF_LISTS_PER_SQRT * np.sqrt(n)), n // IVF_TRAIN_PER_LIST))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+        sample = np.random.default_rng(0).choice(n, size=min(n, IVF_TRAIN_PER_LIST * nlist), replace=False)
+        with working(f"k-means: {nlist:,} lists from {len(sample):,} vectors", show=progress):
+            index.train(vectors[np.sort(sample)])
+        with Progress(n, "vectors assigned to IVF lists") if progress else nullcontext() as p:
+            for start in range(0, n, ADD_STEP):
+                index.add(vectors[start:start + ADD_STEP])
+                if p:
+                    p.advance(len(vectors[start:start + ADD_STEP]))
+        index.make_direct_map()  # vectors by position: exact cosines for fusion
+        info = {"kind": "ivf", "nlist": nlist, "nprobe": min(nlist, IVF_NPROBE)}
+        ready(index, info)
+        return index, info
     raise ValueError(f"unknown dense index kind '{kind}'")
 
 
 def ready(index: faiss.Index, info: dict | None) -> faiss.Index:
     """Set the search-time parameters the manifest recorded (none for a flat index)."""
-    if info and info.get("kind") == "hnsw":
+    kind = (info or {}).get("kind")
+    if kind == "hnsw":
         faiss.downcast_index(index).hnsw.efSearch = int(info.get("ef_search", HNSW_EF_SEARCH))
+    elif kind == "ivf":
+        ivf = faiss.downcast_index(index)
+        ivf.nprobe = int(info.get("nprobe", IVF_NPROBE))
+        if ivf.direct_map.type == faiss.DirectMap.NoMap:
+            ivf.make_direct_map()
     return index
+
+
+def exact_twin(index: faiss.Index) -> faiss.Index:
+    """An exact (flat) index over the vectors `index` stores: an HNSW graph's own storage, or a
+    copy rebuilt from an IVF's lists (a flat index is its own twin). For measuring recall; a
+    graph's twin lives only as long as the graph."""
+    inner = faiss.downcast_index(index)
+    if isinstance(inner, faiss.IndexHNSW):
+        return faiss.downcast_index(inner.storage)
+    if isinstance(inner, faiss.IndexFlat):
+        return inner
+    flat = faiss.IndexFlatIP(index.d)
+    flat.add(index.reconstruct_n(0, index.ntotal))
+    return flat

@@ -86,7 +86,8 @@ def scale(args) -> int:
                               curve.DEFAULT_VICOV, args.repeat, render="bot.render:render", log=_log)
     print(curve.table(results))
     if curve.agreement_table(results):
-        print("\nHNSW against an exact search over the same vectors:\n" + curve.agreement_table(results))
+        print("\nThe approximate index against an exact search over the same vectors:\n"
+              + curve.agreement_table(results))
     for size, rows in results["compare"].items():
         print(f"\nDense index choices at {int(size):,} clauses:\n" + curve.compare_table(rows))
     print(f"\nReport: {results['report']}\nPlot:   {results['plot']}")

@@ -111,3 +111,21 @@ def test_embedding_in_slices_keeps_the_order_and_reports_each_slice():
     assert vecs[:, 0].tolist() == [3, 10, 1, 7, 5]  # back in the texts' order
     assert calls == [[10, 7], [5, 3], [1]]  # longest first, so a batch pads little
     assert out.getvalue().splitlines()[-1].startswith("5/5 clauses embedded")
+
+
+def test_a_step_that_cannot_count_says_how_long_it_has_been_going():
+    import time
+
+    from retrieval.progress import working
+
+    out = io.StringIO()
+    with working("k-means: 4,000 lists", stream=out, live=False, every=0.02):
+        time.sleep(0.11)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "k-means: 4,000 lists …"
+    assert len(lines) >= 4 and all(line.endswith("so far") for line in lines[1:-1])
+    assert lines[-1] == "k-means: 4,000 lists: done in 0 s"
+    quiet = io.StringIO()
+    with working("x", show=False, stream=quiet):
+        pass
+    assert quiet.getvalue() == ""
