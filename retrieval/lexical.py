@@ -7,7 +7,6 @@ vocabulary of folded compounds, which works the same with or without diacritics.
 from __future__ import annotations
 
 import logging
-from functools import cached_property
 from pathlib import Path
 
 import bm25s
@@ -75,17 +74,6 @@ class LexicalIndex:
             return 0
         indptr = self.bm25.scores["indptr"]
         return int(indptr[t + 1] - indptr[t])
-
-    @cached_property
-    def maxima(self) -> np.ndarray:
-        """Each token's largest BM25 contribution to a clause (bm25_topk.py's bounds)."""
-        post = self.bm25.scores
-        indptr, data = post["indptr"], post["data"]
-        out = np.zeros(len(indptr) - 1, dtype=np.float32)
-        held = np.flatnonzero(indptr[1:] > indptr[:-1])
-        if len(held):
-            out[held] = np.maximum.reduceat(data, indptr[held])
-        return out
 
     @property
     def size(self) -> int:

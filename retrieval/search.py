@@ -52,7 +52,6 @@ class Retriever:
             else glossary.for_corpus(c.text for c in index.chunks)
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
         self.coverage = WordCoverage(_Texts(index.chunks), index.lexical.document_frequency)
-        _ = index.lexical.maxima  # computed once at start-up, not on the first question
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)
@@ -74,7 +73,7 @@ class Retriever:
         on_topic = [self.abstention.on_topic(mode, float(close[h]), covers[r]) for r, h in enumerate(head)]
         hits = [Hit(p, float(s.fused[h]), r + 1, on_topic[r] and gives[r])
                 for r, (h, p) in enumerate(zip(head, passages))]
-        best_lex = s.best_lex
+        best_lex = float(s.lex.values.max()) if len(s.lex) else 0.0
         if not groups:
             return Result(q, [], -1.0, best_lex, 0.0, True)
         top = head[0]
@@ -95,21 +94,19 @@ class Retriever:
 
     def _scores(self, q: Query, k: int, mode: str, as_of: date | None) -> "_Scores":
         """The candidates (clauses in force on `as_of`) and their scores. Only clauses some side
-        brings up are scored, so the work per question does not grow with the corpus (but for
-        BM25's postings of the question's rarer words, and in lexical mode every clause holding
-        one of its words)."""
+        brings up are scored, so the work per question does not grow with the corpus, but for
+        BM25's sum over the postings of the question's words (candidates.lexical)."""
         r = self.ranking
-        allowed = None if as_of is None else (lambda ids: self._allowed(ids, as_of))
-        lexical = candidates.lexical(self.index.lexical, q, r.expansion_weight) if mode != "dense" else None
+        lex = self._in_force(candidates.lexical(self.index.lexical, q, r.expansion_weight), as_of) \
+            if mode != "dense" else Sparse.empty()
         if mode == "lexical":
-            lex = lexical.matched(allowed)
-            none = np.full(len(lex), -np.inf, np.float32)
-            return _Scores(lex.ids, np.zeros(len(lex), np.float32), _best(lex), none, lex.values)
+            cand = lex.ids
+            none = np.full(len(cand), -np.inf, np.float32)
+            return _Scores(cand, np.zeros(len(cand), np.float32), lex, none, lex.values)
         vec = self.embedder.queries([q.dense_text])[0]
         dense = self._in_force(candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), as_of)
         if mode == "dense":
-            return _Scores(dense.ids, dense.values, 0.0, np.full(len(dense), -np.inf, np.float32), dense.values)
-        lex = lexical.best(r.candidates, allowed)
+            return _Scores(dense.ids, dense.values, lex, np.full(len(dense), -np.inf, np.float32), dense.values)
         sides = [dense, lex]
         asked = asked_lex = None
         if self.index.faq:
@@ -118,30 +115,25 @@ class Retriever:
         cand = candidates.pool(r.candidates, *sides)
         cand = cand[self._allowed(cand, as_of)]  # the FAQ's sides may bring up clauses not in force
         cos = candidates.cosines(dense, self.index, vec, cand)
-        lex_c = lexical.at(cand)
+        lex_c = lex.at(cand, 0.0)
         coverage = np.array(self.coverage.of(q, list(cand)), dtype=np.float32)
         every = np.arange(len(cand))
         if asked is None:
             fused = fuse(len(cand), every, cos, lex_c, coverage, r)
-            return _Scores(cand, cos, _best(lex), np.full(len(cand), -np.inf, np.float32), fused)
+            return _Scores(cand, cos, lex, np.full(len(cand), -np.inf, np.float32), fused)
         asked_c = asked.at(cand, -np.inf)
         fused = fuse(len(cand), every, cos, lex_c, coverage, r, asked_c, asked_lex.at(cand, 0.0))
-        return _Scores(cand, cos, _best(lex), asked_c, fused)
-
-
-def _best(side: Sparse) -> float:
-    """The best lexical score among the clauses in force (0 when none holds a word)."""
-    return float(side.values.max()) if len(side) else 0.0
+        return _Scores(cand, cos, lex, asked_c, fused)
 
 
 @dataclass(frozen=True)
 class _Scores:
     """Per candidate (`cand`, ascending clause positions): cosine, best FAQ cosine and fused score;
-    and the best lexical score among the clauses in force."""
+    and the lexical side as it scored the clauses in force (for the best lexical score)."""
 
     cand: np.ndarray
     cos: np.ndarray
-    best_lex: float
+    lex: Sparse
     asked: np.ndarray
     fused: np.ndarray
 

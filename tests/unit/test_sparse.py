@@ -55,60 +55,22 @@ def test_word_coverage_from_the_index_frequencies_equals_counting_the_texts():
     assert counted.of(q, [0])[0] > counted.of(q, [1])[0] > 0 == counted.of(q, [2])[0]
 
 
-TEXTS = ["Cấm ra ngoài sau 18 giờ, trừ trường hợp cần thiết.", "Người dân ra ngoài phải đeo khẩu trang.",
-         "Xét nghiệm miễn phí cho người dân.", "Chốt kiểm dịch hoạt động 24/24 giờ.", "khẩu trang khẩu trang"]
-
-
-def full_scores(index, text: str, expansion: tuple[str, ...]) -> np.ndarray:
-    full = index.scores(text)
-    return full + 0.5 * index.scores(" ".join(expansion)) if expansion else full
-
-
-def test_the_lexical_side_gives_bm25s_full_scores_bit_for_bit():
+def test_the_lexical_side_is_the_nonzero_part_of_the_full_scores_bit_for_bit():
     from retrieval import candidates
     from retrieval.lexical import LexicalIndex
 
-    index = LexicalIndex.build(TEXTS)
-    for text, expansion in [("ra ngoai co bi phat khong", ()), ("khẩu trang người dân", ("xét nghiệm",)),
-                            ("chốt", ()), ("zzz", ()), ("zzz", ("khẩu trang",))]:
-        full = full_scores(index, text, expansion)
-        side = candidates.lexical(index, Query(text, text, True, expansion), 0.5)
-        matched = side.matched()
-        assert matched.ids.tolist() == np.flatnonzero(full).tolist()
-        assert matched.values.tobytes() == full[matched.ids].tobytes()
-        assert side.at(np.arange(len(TEXTS))).tobytes() == full.tobytes()
-    assert index.document_frequency("ra") == 2 and index.document_frequency("zzz") == 0
-
-
-def random_corpus(seed: int, n: int = 400) -> list[str]:
-    """Zipf-like words: a few in most clauses, many rare, so pruning has something to prune."""
-    rng = np.random.default_rng(seed)
-    vocab = [f"w{i}" for i in range(300)]
-    p = 1 / np.arange(1, 301) ** 1.1
-    p /= p.sum()
-    return [" ".join(rng.choice(vocab, size=rng.integers(3, 25), p=p)) for _ in range(n)]
-
-
-@pytest.mark.parametrize("seed", range(12))
-def test_the_best_clauses_without_every_posting_are_those_of_the_full_sum(seed):
-    from retrieval.bm25_topk import BM25Side
-    from retrieval.lexical import LexicalIndex
-
-    texts = random_corpus(seed)
+    texts = ["Cấm ra ngoài sau 18 giờ, trừ trường hợp cần thiết.", "Người dân ra ngoài phải đeo khẩu trang.",
+             "Xét nghiệm miễn phí cho người dân.", "Chốt kiểm dịch hoạt động 24/24 giờ.", "khẩu trang khẩu trang"]
     index = LexicalIndex.build(texts)
-    rng = np.random.default_rng(100 + seed)
-    allowed_set = rng.random(len(texts)) < 0.7
-    for _ in range(10):
-        words = " ".join(f"w{int(i)}" for i in rng.zipf(1.3, size=rng.integers(1, 8)) if i < 300)
-        more = "w1 w250" if rng.random() < 0.3 else None
-        side = BM25Side(index, words, more, 0.5)
-        for allowed in (None, lambda ids: allowed_set[ids]):
-            full = side.matched(allowed)
-            for m in (1, 5, 50):
-                want = full.ids[best_first(full.values, m)]
-                got = side.best(m, allowed)
-                assert got.ids.tolist() == want.tolist()
-                assert got.values.tobytes() == side.at(want).tobytes()
+    for text, expansion in [("ra ngoai co bi phat khong", ()), ("khẩu trang người dân", ("xét nghiệm",)),
+                            ("chốt", ()), ("zzz", ())]:
+        full = index.scores(text)
+        if expansion:
+            full = full + 0.5 * index.scores(" ".join(expansion))
+        side = candidates.lexical(index, Query(text, text, True, expansion), 0.5)
+        assert side.ids.tolist() == np.flatnonzero(full).tolist()
+        assert side.values.tobytes() == full[side.ids].tobytes()
+    assert index.document_frequency("ra") == 2 and index.document_frequency("zzz") == 0
 
 
 def test_a_clauses_words_read_piece_by_piece_are_words_of_the_folded_text():
