@@ -1,17 +1,19 @@
 """Which FAISS index holds the passage vectors: exact below FLAT_UP_TO clauses, IVF above.
 
-An exact (flat) search reads every vector: nothing for the Hanoi rules (174 clauses), 12–15 ms
-per question at 100k clauses and 86 ms at 1M on this busy 2-core machine (~0.13 µs a vector).
-Above the threshold, an inverted file (IVF: k-means lists, 128 of them read per question) was
-measured against HNSW on the same vectors, with the gold questions (reports/scale.md): at 100k,
-IVF found 95% of the exact top 10 and 91% of the top 50 (the dense candidates fusion takes) in
-1.1 ms, HNSW (M 32, efConstruction 128, efSearch 1024) 94% / 92% in 3.0 ms; at 1M, IVF 94% / 92%
-in 4.8 ms, HNSW 89% / 87% in 3.5 ms or 92% / 91% in 7.4 ms (efSearch 2048), and one question's
-recall fell to 0.02 with HNSW at efSearch 512. IVF built 1M vectors in 3 min, HNSW in 13, and it
-needs no graph (256 bytes a vector). e5's cosines are compressed (the 200th nearest is typically
-within 0.03 of the first), so what either misses are near-ties. Every vector is stored whole, so
-cosines for fusion stay exact. The kind and its settings are recorded in the index manifest and
-read back on load (nprobe can be changed there without rebuilding).
+An exact (flat) search reads every vector: nothing for the Hanoi rules (174 clauses), 8 ms per
+question at 100k clauses and 78 ms at 1M on this 2-core machine (~0.08 µs a vector, one thread).
+Above the threshold an inverted file (IVF: 4·√n k-means lists, 128 read per question) was
+measured against HNSW (M 32, efConstruction 128, efSearch 1024) on the same vectors with the
+gold questions (`rulebot bench --scale`, reports/scale.md). At 100k HNSW found a little more of
+the exact top 10 / top 50 (94% / 92% against 92% / 89%) in 2.3× IVF's time (2.9 against 1.3 ms);
+at 1M IVF found more (93% / 92% against 89% / 86%) in the same time (3.6 against 3.5 ms), and its
+cost per question grows with the lists it reads, HNSW's with the graph's depth. IVF built 1M
+vectors in 55 s, HNSW in 260 s, and needs no graph (256 bytes a vector). Neither is safe for
+every question (at 1M the worst question kept 14% of its top 50 with IVF, 52% with HNSW), but
+what they miss are near-ties: e5's cosines are compressed, and with the fused ranking the first
+hit was that of an exact search for all 100 questions at both sizes. Every vector is stored
+whole, so cosines for fusion stay exact. The kind and its settings are recorded in the index
+manifest and read back on load (nprobe can be raised there without rebuilding).
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from .progress import Progress, working
 
-FLAT_UP_TO = 50_000  # clauses; above, IVF (an exact search of 50k costs ~6 ms here)
+FLAT_UP_TO = 50_000  # clauses; above, IVF (an exact search of 50k costs ~4 ms here)
 # HNSW, as compared (not chosen by kind_for; an index built with it still loads and searches)
 HNSW_M = 32  # links per vector: recall vs memory (4·2·M bytes per vector at the base level)
 HNSW_EF_CONSTRUCTION = 128  # build effort: 100k vectors in ~80 s on 2 busy cores; 64 lost 0.07 recall
@@ -30,7 +32,7 @@ HNSW_EF_SEARCH = 1024  # search effort (at least the 200 nearest the search asks
 ADD_STEP = 20_000  # vectors added at a time (progress)
 IVF_LISTS_PER_SQRT = 4  # nlist = 4·√n: 1,264 lists at 100k, 4,000 at 1M
 IVF_TRAIN_PER_LIST = 40  # k-means sample: 40 vectors per list (and never more lists than that allows)
-IVF_NPROBE = 128  # lists read per question: 64 lost 0.05 of recall@10 at 1M, 256 gained 0.03 for 2.4× the time
+IVF_NPROBE = 128  # lists read per question; at 1M, 32 kept 82% of the top 10, 512 99% in 14 ms
 
 
 def kind_for(n: int) -> str:
