@@ -1,6 +1,7 @@
-"""Each side's scores for every clause, before fusion: lexical (BM25), dense (FAISS), and the FAQ's.
+"""Each side's scores before fusion: lexical (BM25), dense (FAISS), the FAQ's and the sections'.
 
-Every function returns a new array, one score per clause (`-inf` where a side has no score).
+Every side returns a `Sparse`: only the clauses it scores, so the work per question grows with
+the candidates, not with the corpus.
 """
 from __future__ import annotations
 
@@ -8,57 +9,67 @@ import numpy as np
 
 from .index import FaqIndex, Index, LexicalIndex, SectionIndex
 from .query import Query
+from .sparse import Sparse
 
 
-def lexical(index: LexicalIndex, q: Query, expansion_weight: float) -> np.ndarray:
-    """BM25 of the question's words, plus the glossary's phrases at `expansion_weight`."""
+def lexical(index: LexicalIndex, q: Query, expansion_weight: float) -> Sparse:
+    """BM25 of the question's words, plus the glossary's phrases at `expansion_weight`; the
+    clauses holding none of them are left out (their score is 0). bm25s adds up the postings of
+    the question's words into one array over the corpus: vectorised (~12 ms at 1M clauses), and
+    the one per-question step whose cost grows with the corpus. Pruning the common words'
+    postings (MaxScore, exact) was tried and measured at 1M: Vietnamese questions are mostly
+    common syllables ("có", "được", "không", "người"), it paid for 2 of 100 gold questions and
+    binary searches in numpy cost far more than the sums they save, so it was dropped."""
     scores = index.scores(q.text)
     if q.expansion:
         scores = scores + expansion_weight * index.scores(" ".join(q.expansion))
-    return scores
+    ids = np.flatnonzero(scores)
+    return Sparse(ids, scores[ids])
 
 
-def dense(index: Index, vec: np.ndarray, nearest: int) -> np.ndarray:
-    """Cosines of the `nearest` clauses FAISS finds; -inf for the rest (filled later if needed)."""
+def dense(index: Index, vec: np.ndarray, nearest: int) -> Sparse:
+    """Cosines of the `nearest` clauses FAISS finds (the others are filled in later if needed)."""
     n = len(index.chunks)
-    cos = np.full(n, -np.inf, dtype=np.float32)
     sims, ids = index.dense.search(vec[None, :].astype(np.float32), min(n, nearest))
     ok = ids[0] >= 0
-    cos[ids[0][ok]] = sims[0][ok]
-    return cos
+    return Sparse.of(ids[0][ok], sims[0][ok])
 
 
-def faq(faq: FaqIndex, vec: np.ndarray, q: Query, n: int) -> tuple[np.ndarray, np.ndarray]:
+def faq(faq: FaqIndex, vec: np.ndarray, q: Query) -> tuple[Sparse, Sparse]:
     """Each clause's best cosine and best BM25 score over the residents' questions written for it
-    (-inf and 0 where it has none)."""
-    return faq.per_chunk(faq.vectors @ vec, n, -np.inf), faq.per_chunk(faq.lexical.scores(q.text), n, 0.0)
+    (only clauses that have such questions; for BM25, only those with a question sharing a word)."""
+    lex = faq.per_chunk(faq.lexical.scores(q.text))
+    return faq.per_chunk(faq.vectors @ vec), lex.where(lex.values > 0)
 
 
-def sections(index: SectionIndex, vec: np.ndarray, q: Query, expansion_weight: float
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Each section (the whole document or paragraph around a clause) scored whole: its cosine
-    and its BM25 score (with the glossary's phrases, as for clauses), one value per section."""
-    return index.vectors @ vec, lexical(index.lexical, q, expansion_weight)
+def sections(index: SectionIndex, vec: np.ndarray, q: Query, expansion_weight: float, per_side: int
+             ) -> tuple[np.ndarray, Sparse]:
+    """The sections (the whole document or paragraph around a clause) that score best whole: the
+    `per_side` nearest by cosine, and the `per_side` best by BM25 (with the glossary's phrases, as
+    for clauses); and the BM25 side itself, to read the candidates' section scores from."""
+    n = len(index)
+    best = np.zeros(0, np.int64)
+    if n:
+        _, ids = index.dense.search(vec[None, :].astype(np.float32), min(n, per_side))
+        best = ids[0][ids[0] >= 0].astype(np.int64)
+    lex = lexical(index.lexical, q, expansion_weight)
+    return np.union1d(best, lex.best(per_side)), lex
 
 
-def in_best_sections(of_chunk: np.ndarray, per_side: int, *section_scores: np.ndarray) -> np.ndarray:
-    """The clauses of each side's `per_side` best sections, so a section strong as a whole is
-    fused even when none of its windows is a candidate on its own."""
-    top = np.unique(np.concatenate([np.argsort(-s)[:per_side] for s in section_scores]))
-    return np.flatnonzero(np.isin(of_chunk, top))
-
-
-def pool(per_side: int, *sides: np.ndarray) -> np.ndarray:
-    """The clauses any side ranks in its top `per_side`: the candidates fusion standardises over."""
+def pool(per_side: int, *sides: Sparse) -> np.ndarray:
+    """The clauses any side ranks in its top `per_side` (ascending positions): the candidates
+    fusion standardises over. A side proposes only clauses it scored (BM25: holding a word of the
+    question), never filler."""
     out = np.array([], dtype=np.int64)
     for s in sides:
-        out = np.union1d(out, np.argsort(-s)[:per_side])
+        out = np.union1d(out, s.best(per_side))
     return out
 
 
-def fill_cosines(cos: np.ndarray, vectors: np.ndarray, vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    """A copy of `cos` with exact cosines for `ids` that FAISS's nearest did not cover."""
-    out = cos.copy()
-    unscored = ids[np.isneginf(out[ids])]
-    out[unscored] = vectors[unscored] @ vec
+def cosines(side: Sparse, index: Index, vec: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Exact cosines for `ids`: FAISS's where it found them, else from the stored vectors."""
+    out = side.at(ids, -np.inf)
+    unscored = np.flatnonzero(np.isneginf(out))
+    if unscored.size:
+        out[unscored] = index.dense.reconstruct_batch(ids[unscored]) @ vec
     return out

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from .progress import track
 from .text import fold, nfc, words
 
 log = logging.getLogger(__name__)
@@ -25,11 +26,11 @@ class AccentRestorer:
         self.forms = forms  # folded n-gram → its most frequent accented form in the corpus
 
     @classmethod
-    def build(cls, texts: list[str]) -> "AccentRestorer":
+    def build(cls, texts: list[str], progress: bool = False) -> "AccentRestorer":
         """The corpus's three-syllable runs, and its two-syllable compound words as pyvi
         segments them (bare bigrams such as "tới cơ" would override everyday words)."""
         counts: dict[str, Counter] = defaultdict(Counter)
-        for text in texts:
+        for text in track(texts, "documents read for their accented words", show=progress):
             for folded, gram in grams(text):
                 counts[folded][gram] += 1
         return cls({k: c.most_common(1)[0][0] for k, c in counts.items()})

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 
 from .corpus import CorpusError
@@ -35,10 +36,13 @@ class Glossary:
 
     def for_corpus(self, texts: Iterable[str]) -> "Glossary":
         """This glossary, knowing which of its one-word phrases other corpus words fold onto."""
+        return self.for_words(corpus_words(texts))
+
+    def for_words(self, corpus: Iterable[str]) -> "Glossary":
+        """The same, from the corpus's distinct words (`corpus_words`, kept in the index)."""
         spelt: dict[str, set[str]] = {}
-        for text in texts:
-            for w in words(nfc(text).lower()):
-                spelt.setdefault(fold(w), set()).add(w)
+        for w in corpus:
+            spelt.setdefault(fold(w), set()).add(w)
         ambiguous = {p for term in self.terms for p in term.say
                      if len(words(p)) == 1 and spelt.get(fold(p), set()) - {nfc(p).lower()}}
         return replace(self, needs_diacritics=frozenset(ambiguous))
@@ -85,6 +89,15 @@ def _phrases(entry: dict, key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and words(v) for v in value):
         return ()
     return tuple(nfc(v).strip() for v in value)
+
+
+def corpus_words(texts: Iterable[str]) -> set[str]:
+    """The distinct words of the texts, NFC and lower-case."""
+    pieces: set[str] = set()  # whitespace-separated, so a large corpus's repeats are read once
+    texts = iter(texts)
+    while batch := list(islice(texts, 10_000)):  # joined: no per-text work in Python
+        pieces.update(nfc(" ".join(batch)).lower().split())
+    return {w for piece in pieces for w in words(piece)}
 
 
 @lru_cache(maxsize=8192)  # every phrase of the glossary is padded for every question

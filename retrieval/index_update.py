@@ -40,7 +40,8 @@ from .diacritics import AccentRestorer, grams
 from .embedding import Embedder
 from .faq import Entry
 from .generations import _fsync_dir, current, publish  # noqa: F401 (publish: part of the update API)
-from .index import IndexNotUsable, passage_text
+from . import dense_index
+from .index import IndexNotUsable, passage_text, write_words
 from .lexical import LexicalIndex, document_tokens
 from .text import nfc, words
 from .types import Chunk, Source
@@ -88,10 +89,10 @@ def stage(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Sequen
         t = time.perf_counter()
         _ensure_caches(db, old_docs)
         seconds["caches"] = time.perf_counter() - t
-        result = _apply(db, old, tmp, old_docs, list(docs), embedder, seconds)
+        result = _apply(db, old, tmp, old_docs, list(docs), embedder, seconds, manifest.get("dense_index"))
         db.commit()
         t = time.perf_counter()
-        _carry_sections(db, old, tmp, list(docs), embedder)
+        section_info = _carry_sections(db, old, tmp, list(docs), embedder, manifest.get("section_index"), result[4])
         db.commit()
         seconds["sections"] = time.perf_counter() - t
         db.close()
@@ -102,9 +103,10 @@ def stage(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Sequen
                 shutil.copytree(src, tmp / name, copy_function=os.link)
             elif src.is_file():
                 os.link(src, tmp / name)
-        added, removed, n_embedded, n_chunks = result
+        added, removed, n_embedded, n_chunks, dense_info = result
         manifest = {**manifest, "corpus": corpus_name or manifest.get("corpus", ""),
                     "corpus_checksum": checksum(list(docs), faq), "documents": len(docs), "chunks": n_chunks,
+                    "dense_index": dense_info, "section_index": section_info,
                     "updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "update": {"from": old.name, "added": list(added), "removed": list(removed),
                                "embedded_chunks": n_embedded}}
@@ -128,7 +130,8 @@ def update(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Seque
 
 
 def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document], docs: list[Document],
-           embedder: Embedder, seconds: dict) -> tuple[list[str], list[str], int, int]:
+           embedder: Embedder, seconds: dict, dense_info: dict | None = None
+           ) -> tuple[list[str], list[str], int, int, dict]:
     t = time.perf_counter()
     before = {d.source.id: d for d in old_docs}
     kept = {d.source.id for d in docs if d.source.id in before
@@ -148,7 +151,7 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     old_chunks: dict[str, list[tuple]] = defaultdict(list)
     for r in rows:
         old_chunks[r[2]].append(r)
-    store = faiss.read_index(str(old / "dense.faiss"))
+    store = dense_index.ready(faiss.read_index(str(old / "dense.faiss")), dense_info)
     old_vectors = store.reconstruct_n(0, store.ntotal)
 
     by_id = {d.source.id: d.source for d in docs}
@@ -180,8 +183,7 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     vectors[old_rows] = old_vectors[origin_arr[old_rows]]
     if fresh:
         vectors[~old_rows] = new_vectors
-    dense = faiss.IndexFlatIP(dim)
-    dense.add(vectors)
+    dense, dense_info = dense_index.make(vectors)  # the kind a full build of this size would choose
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     seconds["vectors"] = time.perf_counter() - t
 
@@ -236,6 +238,7 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     terms = terms.select(origin_arr[old_rows]).append(fresh_tokens)
     terms.save(tmp)
     LexicalIndex(terms.bm25()).save(tmp / "lexical")
+    write_words(tmp, [r[0] for r in db.execute("select text from chunks order by seq")])
     seconds["lexical"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -260,7 +263,7 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
             forms.pop(folded, None)
     AccentRestorer(forms).save(tmp / "accents.json")
     seconds["accents"] = time.perf_counter() - t
-    return added, removed, len(fresh), len(chunks)
+    return added, removed, len(fresh), len(chunks), dense_info
 
 
 # --- BM25 from cached term counts ---------------------------------------------------------
@@ -427,7 +430,8 @@ def _uncount(db: sqlite3.Connection, text: str, ord_: int, others: list[Document
     return {f for f, _ in counts}
 
 
-def _carry_sections(db: sqlite3.Connection, old: Path, tmp: Path, docs: list[Document], embedder) -> None:
+def _carry_sections(db: sqlite3.Connection, old: Path, tmp: Path, docs: list[Document], embedder,
+                    section_info: dict | None = None, dense_info: dict | None = None) -> dict:
     """The new generation's sections (sections.py), exactly as a full build splits them; a section
     an earlier generation already had keeps its vector, a one-clause section takes its clause's,
     and only the rest (the new documents' sections) are embedded."""
@@ -452,10 +456,10 @@ def _carry_sections(db: sqlite3.Connection, old: Path, tmp: Path, docs: list[Doc
         old_db = sqlite3.connect(old / "index.db")
         keys = old_db.execute('select seq, source_id, start, "end" from sections order by seq').fetchall()
         old_db.close()
-        store = faiss.read_index(str(old / "sections.faiss"))
+        store = dense_index.ready(faiss.read_index(str(old / "sections.faiss")), section_info)
         vectors = store.reconstruct_n(0, store.ntotal)
         known = {(sid, a, b): vectors[seq] for seq, sid, a, b in keys}
-    dense = faiss.read_index(str(tmp / "dense.faiss"))
+    dense = dense_index.ready(faiss.read_index(str(tmp / "dense.faiss")), dense_info)
     sources = {d.source.id: d.source for d in docs}
     out = np.zeros((len(sections), dense.d), dtype=np.float32)
     members_of: dict[int, list[int]] = defaultdict(list)
@@ -480,11 +484,11 @@ def _carry_sections(db: sqlite3.Connection, old: Path, tmp: Path, docs: list[Doc
     db.executemany('insert into sections (seq, source_id, start, "end") values (?, ?, ?, ?)',
                    [(i, sec.source_id, sec.start, sec.end) for i, sec in enumerate(sections)])
     db.executemany("insert into section_of (chunk_seq, section_seq) values (?, ?)", list(enumerate(section_of)))
-    store = faiss.IndexFlatIP(dense.d)
-    store.add(out)
+    store, info = dense_index.make(out)
     faiss.write_index(store, str(tmp / "sections.faiss"))
     shutil.rmtree(tmp / "section_lexical", ignore_errors=True)
     LexicalIndex.build([sec.text for sec in sections]).save(tmp / "section_lexical")
+    return info
 
 
 def _fsync_tree(path: Path) -> None:

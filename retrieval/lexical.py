@@ -12,6 +12,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from .progress import track
 from .text import fold, words
 
 _MAX_COMPOUND = 4
@@ -39,9 +40,14 @@ class LexicalIndex:
         self.vocab = bm25.vocab_dict
 
     @classmethod
-    def build(cls, texts: list[str]) -> "LexicalIndex":
+    def build(cls, texts: list[str], progress: bool = False) -> "LexicalIndex":
+        return cls.from_tokens([document_tokens(t) for t in track(texts, "clauses segmented for BM25", show=progress)])
+
+    @classmethod
+    def from_tokens(cls, tokens: list[list[str]]) -> "LexicalIndex":
+        """From each clause's tokens as `document_tokens` gives them (or a benchmark makes them)."""
         bm25 = bm25s.BM25()
-        bm25.index([document_tokens(t) for t in texts], show_progress=False)
+        bm25.index(tokens, show_progress=False)
         return cls(bm25)
 
     def query_tokens(self, question: str) -> list[str]:
@@ -60,6 +66,18 @@ class LexicalIndex:
         if not tokens:
             return np.zeros(self.bm25.scores["num_docs"], dtype=np.float32)
         return self.bm25.get_scores(tokens).astype(np.float32)
+
+    def document_frequency(self, token: str) -> int:
+        """How many clauses hold `token` (0 when none does)."""
+        t = self.vocab.get(token)
+        if t is None:
+            return 0
+        indptr = self.bm25.scores["indptr"]
+        return int(indptr[t + 1] - indptr[t])
+
+    @property
+    def size(self) -> int:
+        return int(self.bm25.scores["num_docs"])
 
     def save(self, path: Path) -> None:
         self.bm25.save(str(path))

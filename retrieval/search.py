@@ -15,7 +15,7 @@ import numpy as np
 from . import candidates
 from .abstention import Abstention
 from .answer_kind import asked_for, states
-from .coverage import WordCoverage
+from .coverage import ClauseTexts, WordCoverage
 from .embedding import Embedder
 from .fusion import Ranking, fuse
 from .glossary import Glossary
@@ -24,6 +24,7 @@ from .leading import RulesLead
 from .passages import distinct, passage
 from .query import Query, prepare
 from .smalltalk import small_talk_kind
+from .sparse import Sparse, ranked
 from .subject import SubjectCoverage
 from .types import Hit
 
@@ -52,15 +53,11 @@ class Retriever:
         self.embedder = embedder
         self.ranking = ranking
         self.abstention = abstention
-        self.glossary = glossary.for_corpus(c.text for c in index.chunks)
+        self.glossary = glossary.for_words(index.words) if index.words is not None \
+            else glossary.for_corpus(c.text for c in index.chunks)
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
-        self._vectors = index.dense.reconstruct_n(0, index.dense.ntotal)  # exact cosines for fusion
-        self.coverage = WordCoverage([c.text for c in index.chunks])
-        faq_texts: list[list[str]] = [[] for _ in index.chunks]
-        if index.faq is not None:
-            for row, i in zip(index.faq.question, index.faq.chunk):
-                faq_texts[i].append(index.faq.questions[row])
-        self.subject = SubjectCoverage([c.text for c in index.chunks], faq_texts)
+        self.coverage = WordCoverage(ClauseTexts(index.chunks), index.lexical.document_frequency)
+        self.subject = SubjectCoverage.of_index(index)
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)
@@ -70,71 +67,104 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         q = question if isinstance(question, Query) else self.prepare(question)
-        cos, lex, asked, fused = self._scores(q, k, mode, as_of)
-        ranked = (i for i in np.argsort(-fused, kind="stable")
-                  if np.isfinite(fused[i]) and (mode != "lexical" or lex[i] > 0))
+        s = self._scores(q, k, mode, as_of)
         chunks = self.index.chunks
-        groups = distinct(ranked, chunks, k)
+        groups = distinct(ranked(s.cand, s.fused, first=4 * k), chunks, k)
         if not groups:
-            best_lex = float(lex[np.isfinite(lex)].max()) if np.isfinite(lex).any() else 0.0
-            return Result(q, [], -1.0, best_lex, 0.0, True)
+            return Result(q, [], -1.0, s.best_lexical, 0.0, True)
         covers = self.subject.coverage(q, groups)
         unknown = self.subject.unknown(q)
         kind = asked_for(q.text)
         passages = [passage(g, chunks, self.index.texts) for g in groups]
         gives = [states(kind, p.text) for p in passages]
-        close = self.abstention.closeness(cos, asked)
-        margins = [self.abstention.margin(mode, float(close[g[0]]), covers[r], unknown)
-                   for r, g in enumerate(groups)]
+        head = [s.slot(g[0]) for g in groups]  # each passage's first clause among the candidates
+        close = self.abstention.closeness(s.cos, s.asked)
+        margins = [self.abstention.margin(mode, float(close[h]), covers[r], unknown)
+                   for r, h in enumerate(head)]
         talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
         confident = [m >= 0 and gv and not talk for m, gv in zip(margins, gives)]
-        scores = [float(fused[g[0]]) for g in groups]
+        scores = [float(s.fused[h]) for h in head]
         order = list(range(len(groups)))
         if mode == "hybrid":
             order = RulesLead(self.ranking.rule_margin).order(
                 q.text, [p.text for p in passages], scores, confident)
         hits = [Hit(passages[i], scores[i], r + 1, confident[i]) for r, i in enumerate(order)]
         t = order[0]
-        top = groups[t][0]
-        allowed = np.isfinite(lex)
+        top = head[t]
         return Result(
-            q, hits, float(cos[top]), float(lex[allowed].max()) if allowed.any() else 0.0, covers[t],
+            q, hits, float(s.cos[top]), s.best_lexical, covers[t],
             not confident[t], kind if margins[t] >= 0 and not gives[t] else None,
-            float(asked[top]) if np.isfinite(asked[top]) else None, margins[t], unknown, talk)
+            float(s.asked[top]) if np.isfinite(s.asked[top]) else None, margins[t], unknown, talk)
 
-    def _scores(self, q: Query, k: int, mode: str, as_of: date | None):
-        """(cosines, lexical scores, best FAQ cosines, fused scores) per clause; clauses not in
-        force on `as_of` get -inf everywhere."""
-        n, r = len(self.index.chunks), self.ranking
-        allowed = np.ones(n, dtype=bool) if as_of is None else self._dates <= as_of.toordinal()
-        lex = candidates.lexical(self.index.lexical, q, r.expansion_weight) if mode != "dense" \
-            else np.zeros(n, np.float32)
-        lex = np.where(allowed, lex, -np.inf)
-        asked = np.full(n, -np.inf, dtype=np.float32)
+    def _allowed(self, ids: np.ndarray, as_of: date | None) -> np.ndarray:
+        """Which of these clauses are in force on `as_of` (all when None)."""
+        if as_of is None:
+            return np.ones(len(ids), dtype=bool)
+        return self._dates[ids] <= as_of.toordinal()
+
+    def _in_force(self, side: Sparse, as_of: date | None) -> Sparse:
+        return side if as_of is None else side.where(self._allowed(side.ids, as_of))
+
+    def _scores(self, q: Query, k: int, mode: str, as_of: date | None) -> "_Scores":
+        """The candidates (clauses in force on `as_of`) and their scores. Only clauses some side
+        brings up are scored, so the work per question does not grow with the corpus, but for
+        BM25's sum over the postings of the question's words (candidates.lexical)."""
+        r = self.ranking
+        lex = self._in_force(candidates.lexical(self.index.lexical, q, r.expansion_weight), as_of) \
+            if mode != "dense" else Sparse.empty()
         if mode == "lexical":
-            return np.where(allowed, np.zeros(n, np.float32), -np.inf), lex, asked, lex
+            cand = lex.ids
+            none = np.full(len(cand), -np.inf, np.float32)
+            return _Scores(cand, np.zeros(len(cand), np.float32), lex, none, lex.values)
         vec = self.embedder.queries([q.dense_text])[0]
-        cos = np.where(allowed, candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), -np.inf)
+        dense = self._in_force(candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), as_of)
         if mode == "dense":
-            return cos, lex, asked, cos
-        sides = [cos, lex]
-        asked_lex = None
+            return _Scores(dense.ids, dense.values, lex, np.full(len(dense), -np.inf, np.float32), dense.values)
+        sides = [dense, lex]
+        asked = asked_lex = None
         if self.index.faq:
-            asked, asked_lex = candidates.faq(self.index.faq, vec, q, n)
+            asked, asked_lex = candidates.faq(self.index.faq, vec, q)
             sides += [asked, asked_lex]
         cand = candidates.pool(r.candidates, *sides)
-        section_cos = section_lex = None
-        if self.index.sections is not None and r.section_weight:
-            of = self.index.sections.of_chunk
-            scos, slex = candidates.sections(self.index.sections, vec, q, r.expansion_weight)
-            cand = np.union1d(cand, candidates.in_best_sections(of, r.candidates, scos, slex))
-            section_cos, section_lex = scos[of], slex[of]
-        cand = cand[np.isfinite(lex[cand])]  # only clauses in force on the day asked about
-        cos = candidates.fill_cosines(cos, self._vectors, vec, cand)
+        sections = self.index.sections if r.section_weight else None
+        if sections is not None:
+            best, section_lexical = candidates.sections(sections, vec, q, r.expansion_weight, r.candidates)
+            # the clauses of the best sections, so a section strong as a whole is fused even when
+            # none of its windows is a candidate on its own
+            cand = np.union1d(cand, sections.clauses_of(best))
+        cand = cand[self._allowed(cand, as_of)]  # the other sides may bring up clauses not in force
+        cos = candidates.cosines(dense, self.index, vec, cand)
         coverage = np.array(self.coverage.of(q, list(cand)), dtype=np.float32)
-        fused = fuse(n, cand, cos, lex, coverage, r, asked if self.index.faq else None, asked_lex,
+        section_cos = section_lex = None
+        if sections is not None:  # each candidate's section, scored whole
+            of, where = np.unique(sections.of_chunk[cand], return_inverse=True)
+            section_cos, section_lex = sections.cosines(of, vec)[where], section_lexical.at(of, 0.0)[where]
+        no_faq = np.full(len(cand), -np.inf, np.float32)
+        asked_c = no_faq if asked is None else asked.at(cand, -np.inf)
+        fused = fuse(len(cand), np.arange(len(cand)), cos, lex.at(cand, 0.0), coverage, r,
+                     None if asked is None else asked_c, None if asked is None else asked_lex.at(cand, 0.0),
                      section_cos, section_lex)
-        return cos, lex, asked, fused
+        return _Scores(cand, cos, lex, asked_c, fused)
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Per candidate (`cand`, ascending clause positions): cosine, best FAQ cosine and fused score;
+    and the lexical side as it scored the clauses in force (for the best lexical score)."""
+
+    cand: np.ndarray
+    cos: np.ndarray
+    lex: Sparse
+    asked: np.ndarray
+    fused: np.ndarray
+
+    def slot(self, i: int) -> int:
+        """Where clause `i` sits among the candidates."""
+        return int(np.searchsorted(self.cand, i))
+
+    @property
+    def best_lexical(self) -> float:
+        return float(self.lex.values.max()) if len(self.lex) else 0.0
 
 
 def _ord(d: date | None) -> int:

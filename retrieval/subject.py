@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 
+from .coverage import ClauseTexts
 from .query import QUESTION_WORDS, Query
 from .text import fold, has_diacritics, nfc, words
 
@@ -38,21 +40,62 @@ def _key(word: str) -> str:
     return word if has_diacritics(word) else fold(word)
 
 
+CACHED = 50_000  # clauses whose word forms are kept between questions
+
+
 class SubjectCoverage:
-    def __init__(self, chunk_texts: Sequence[str], faq_texts: Sequence[Sequence[str]] = ()):
-        """`faq_texts[i]`: the residents' questions written for clause i (may be empty)."""
-        folded = [set(words(fold(t))) for t in chunk_texts]
-        df = Counter(w for ws in folded for w in ws)
-        n = max(len(folded), 1)
-        self._idf = {w: math.log(1 + n / f) for w, f in df.items()}
-        self._unseen_idf = math.log(1 + 2 * n)
-        extra = list(faq_texts) + [()] * (len(chunk_texts) - len(faq_texts))
-        self._forms = [_forms(t).union(*(_forms(q) for q in qs)) for t, qs in zip(chunk_texts, extra)]
-        self._known = set().union(*self._forms) if self._forms else set()
+    def __init__(self, chunk_texts: Sequence[str], faq_texts: Sequence[Sequence[str]] = (),
+                 document_frequency: Callable[[str], int] | None = None, known: set[str] | None = None):
+        """`faq_texts[i]`: the residents' questions written for clause i (may be empty).
+
+        Only the clauses a question brings up are read, when first needed (and kept for the next
+        questions, up to CACHED clauses): `document_frequency(folded word)` says in how many
+        clauses a word appears and `known` holds every form any clause or FAQ question uses; both
+        are counted from the texts when not given (small corpora, tests)."""
+        self._texts = chunk_texts
+        self._faq = faq_texts
+        self._n = max(len(chunk_texts), 1)
+        if document_frequency is None:
+            counts = Counter(w for t in chunk_texts for w in set(words(fold(t))))
+            document_frequency = counts.__getitem__  # a Counter gives 0 for a word it lacks
+        self._df = document_frequency
+        self._unseen_idf = math.log(1 + 2 * self._n)
+        self.forms_of = lru_cache(maxsize=CACHED)(self._read)  # thread-safe, bounded
+        if known is None:
+            known = set().union(*(self._read(i) for i in range(len(chunk_texts))))
+        self._known = known
+
+    @classmethod
+    def of_index(cls, index) -> "SubjectCoverage":
+        """For an index (index.Index): document frequencies from its BM25 postings (whose tokens
+        include every folded word of a clause) and the known forms from its recorded words, so
+        loading reads no clause; an index without words.json is read clause by clause."""
+        faq_texts: dict[int, list[str]] = {}
+        if index.faq is not None:
+            for row, i in zip(index.faq.question, index.faq.chunk):
+                faq_texts.setdefault(int(i), []).append(index.faq.questions[row])
+        texts = ClauseTexts(index.chunks)
+        if index.words is None:
+            return cls(texts, _PerClause(faq_texts, len(texts)), index.lexical.document_frequency)
+        known = set(index.words) | {fold(w) for w in index.words}
+        for qs in faq_texts.values():
+            for q in qs:
+                known |= _forms(q)
+        return cls(texts, _PerClause(faq_texts, len(texts)), index.lexical.document_frequency, known)
+
+    def idf(self, word: str) -> float:
+        """`word` folded."""
+        f = self._df(word)
+        return math.log(1 + self._n / f) if f else self._unseen_idf
+
+    def _read(self, i: int) -> frozenset[str]:
+        """Clause `i`'s word forms and those of its FAQ questions."""
+        qs = self._faq[i] if i < len(self._faq) else ()
+        return frozenset(_forms(self._texts[i]).union(*(_forms(q) for q in qs)))
 
     def _weighted(self, q: Query) -> list[tuple[str, float]]:
         ws = [w for w in words(nfc(q.text).lower()) if fold(w) not in QUESTION_WORDS]
-        return [(_key(w), self._idf.get(fold(w), self._unseen_idf)) for w in ws]
+        return [(_key(w), self.idf(fold(w))) for w in ws]
 
     def coverage(self, q: Query, groups: Sequence[Sequence[int]]) -> list[float]:
         """For each group of clauses (one passage), the share of the question's words it or
@@ -65,7 +108,7 @@ class SubjectCoverage:
                    for said, means in q.bridges]
         out = []
         for g in groups:
-            have = set().union(*(self._forms[i] for i in g))
+            have = frozenset().union(*(self.forms_of(int(i)) for i in g))
             found = have.union(*(said for said, means in bridged if any(m <= have for m in means)))
             out.append(sum(wt for w, wt in asked if w in found) / total)
         return out
@@ -79,3 +122,16 @@ class SubjectCoverage:
             return 0.0
         glossary = {_key(w) for said, _ in q.bridges for w in words(nfc(said).lower())}
         return sum(wt for w, wt in asked if w not in self._known and w not in glossary) / total
+
+
+class _PerClause(Sequence):
+    """Each clause's FAQ questions (most clauses of a large corpus have none)."""
+
+    def __init__(self, by_clause: dict[int, list[str]], n: int):
+        self._by_clause, self._n = by_clause, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        return self._by_clause.get(i, ())

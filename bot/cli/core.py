@@ -78,7 +78,7 @@ def _build(path: Path, model: str, corpus: str | None, no_faq: bool = False) -> 
     name = str(corpus) if corpus else "manifest"
     if no_faq and not corpus:  # not the shipped index: no staleness check, no glossary by default
         entries, name = [], "manifest without the FAQ"
-    manifest = build(docs, _embedder(model), path, corpus_name=name, faq=entries)
+    manifest = build(docs, _embedder(model), path, corpus_name=name, faq=entries, progress=True)
     print(f"Indexed {manifest['documents']} documents, {manifest['chunks']} clauses, "
           f"{manifest['faq_questions']} FAQ questions in {manifest['build_seconds']} s → {path}",
           file=sys.stderr)

@@ -43,6 +43,14 @@ def configure(name: str, p) -> None:
         p.add_argument("--gold", default=str(gold_default),
                        help="questions to time (JSON lines with a 'question' field)")
         p.add_argument("--repeat", type=int, default=3, help="passes over the questions")
+        p.add_argument("--scale", action="store_true",
+                       help="the cost curve instead: indexes of 10k, 100k and 1M clauses (real ones plus "
+                            "generated ones), each built, loaded and timed in a new process; writes "
+                            "reports/scale.md and its plot (long: the 1M build takes a while)")
+        p.add_argument("--sizes", default=",".join(str(n) for n in (10_000, 100_000, 1_000_000)),
+                       help="with --scale: the corpus sizes, comma-separated (default 10000,100000,1000000)")
+        p.add_argument("--work", default=str(settings.REPO / "var" / "scale"),
+                       help="with --scale: where the indexes are built (default: var/scale, not committed)")
 
 
 def _log(s: str) -> None:
@@ -65,10 +73,35 @@ def run(args) -> int:
         print("\n" + vicov19qa.indexing_line(ev))
         print(f"\nReport: {md}\nPlot:   {png}")
         return 0
+    if args.scale:
+        return scale(args)
     from bot.render import render
     from retrieval.evaluation import bench
 
     bench.benchmark(render, args.index, args.model, Path(args.gold), args.repeat)
+    return 0
+
+
+def scale(args) -> int:
+    from retrieval.evaluation import scale as curve
+
+    from . import UserError
+
+    try:
+        sizes = tuple(int(x.replace("_", "")) for x in args.sizes.split(",") if x.strip())
+    except ValueError:
+        raise UserError(f"--sizes takes whole numbers separated by commas, not '{args.sizes}'") from None
+    if not sizes or min(sizes) < 1:
+        raise UserError("--sizes needs at least one size of 1 clause or more")
+    results = curve.benchmark(sizes, Path(args.work), args.index, args.model, Path(args.gold),
+                              curve.DEFAULT_VICOV, args.repeat, render="bot.render:render", log=_log)
+    print(curve.table(results))
+    if curve.agreement_table(results):
+        print("\nThe approximate index against an exact search over the same vectors:\n"
+              + curve.agreement_table(results))
+    for size, rows in results["compare"].items():
+        print(f"\nDense index choices at {int(size):,} clauses:\n" + curve.compare_table(rows))
+    print(f"\nReport: {results['report']}\nPlot:   {results['plot']}")
     return 0
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import settings
+from ..progress import track
 
 N_QUESTIONS = 100
 
@@ -68,19 +69,19 @@ def benchmark(render, index: str | None = None, model: str | None = None, gold: 
         engine.search(q, mode="lexical")
 
     full, lexical = [], []
-    for _ in range(repeat):
-        for q in qs:
-            t = time.perf_counter()
-            render(engine.answer(q))
-            full.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            engine.search(q, k=5, mode="lexical")
-            lexical.append((time.perf_counter() - t) * 1000)
+    for q in track([q for _ in range(repeat) for q in qs], "questions timed"):
+        t = time.perf_counter()
+        render(engine.answer(q))
+        full.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        engine.search(q, k=5, mode="lexical")
+        lexical.append((time.perf_counter() - t) * 1000)
 
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
         docs, entries = faq.curated()
-        build(docs, engine.retriever.embedder, Path(tmp) / "index", corpus_name="manifest", faq=entries)
+        build(docs, engine.retriever.embedder, Path(tmp) / "index", corpus_name="manifest", faq=entries,
+              progress=True)
         build_s = time.perf_counter() - t
     self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import settings
+from ..progress import track
 from ..search import MODES
 from ..types import Hit
 from . import gold
@@ -102,7 +103,7 @@ def run_systems(search: Search, cases: Sequence[Case], judge: Judge, systems: Se
             search(question, system)
         rows = []
         t_all = time.perf_counter()
-        for case in cases:
+        for case in track(cases, f"questions asked ({system})", show=progress is not None):
             t0 = time.perf_counter()
             result = search(case.question, system)
             dt = time.perf_counter() - t0

@@ -74,33 +74,6 @@ def passages(pairs: list[Pair]) -> tuple[list[dict], dict[str, str]]:
     return docs, passage_of
 
 
-class ProgressEmbedder:
-    """Wraps an Embedder to print progress while an index is built: passages are embedded in
-    length-sorted slices (less padding per batch) and put back in their order."""
-
-    def __init__(self, inner, log, step: int = 512):
-        self.inner, self.log, self.step = inner, log, step
-        self.name, self.dim = inner.name, inner.dim
-
-    def queries(self, texts: list[str]) -> np.ndarray:
-        return self.inner.queries(texts)
-
-    def fits(self, text: str) -> bool:
-        return self.inner.fits(text)
-
-    def passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        t0 = time.perf_counter()
-        for s in range(0, len(order), self.step):
-            idx = order[s:s + self.step]
-            out[idx] = self.inner.passages([texts[i] for i in idx], batch_size)
-            done, dt = s + len(idx), time.perf_counter() - t0
-            self.log(f"  embedded {done}/{len(texts)} chunks, {done / dt:.1f}/s, "
-                     f"about {(len(texts) - done) * dt / done:.0f} s left")
-        return out
-
-
 def ensure_index(docs: list[dict], work: Path, embedder, reuse: bool, log) -> tuple[dict, bool]:
     """Write the JSONL corpus and build its index. With `reuse`, an index of exactly this corpus
     and model is kept; the manifest cannot tell whether chunking changed since, so it is opt-in."""
@@ -121,7 +94,7 @@ def ensure_index(docs: list[dict], work: Path, embedder, reuse: bool, log) -> tu
         log(f"Reusing the index at {index_dir} (built {old.get('built_at')})")
         return old, True
     log(f"Indexing {len(loaded)} passages → {index_dir} (chunking, embedding, BM25, accents) …")
-    return build(loaded, ProgressEmbedder(embedder, log), index_dir, corpus_name=str(corpus)), False
+    return build(loaded, embedder, index_dir, corpus_name=str(corpus), progress=True), False
 
 
 def collapse(hits: list[Hit], depth: int) -> list[Hit]:
@@ -179,11 +152,11 @@ def whole_passage(engine, pairs: list[Pair], passage_of: dict[str, str], docs: l
         sections.setdefault(c.source_id, set()).add(int(index.sections.of_chunk[i]))
     ids = [d["id"] for d in docs if d["id"] in first]
     texts = {d["id"]: d["text"] for d in docs}
-    vectors = np.zeros((len(ids), index.sections.vectors.shape[1]), dtype=np.float32)
+    vectors = np.zeros((len(ids), index.sections.dense.d), dtype=np.float32)
     todo = []
     for r, sid in enumerate(ids):
         if len(sections[sid]) == 1:  # the answer is one section: its vector is the whole answer's
-            vectors[r] = index.sections.vectors[next(iter(sections[sid]))]
+            vectors[r] = index.sections.dense.reconstruct(next(iter(sections[sid])))
         else:
             todo.append(r)
     if todo:

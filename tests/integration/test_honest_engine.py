@@ -29,4 +29,4 @@ def test_small_talk_gets_a_friendly_reply_never_a_quote(engine, text):
 def test_the_index_keeps_a_section_for_every_clause(engine):
     sections = engine.index.sections
     assert sections is not None and len(sections.of_chunk) == len(engine.index.chunks)
-    assert 0 < len(sections.vectors) <= len(engine.index.chunks)
+    assert 0 < len(sections) <= len(engine.index.chunks)

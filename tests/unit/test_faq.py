@@ -54,8 +54,9 @@ def test_a_span_attaches_to_the_clauses_around_it_or_inside_it():
 def test_a_clause_scores_its_best_question():
     store = FaqIndex(questions=["a", "b", "c"], vectors=np.zeros((3, 2)), lexical=None,
                      question=np.array([0, 1, 2, 2]), chunk=np.array([0, 0, 1, 3]))
-    got = store.per_chunk(np.array([0.2, 0.7, 0.5], dtype=np.float32), 4, -np.inf)
-    assert got.tolist() == [pytest.approx(0.7), pytest.approx(0.5), -np.inf, pytest.approx(0.5)]
+    got = store.per_chunk(np.array([0.2, 0.7, 0.5], dtype=np.float32))
+    assert got.ids.tolist() == [0, 1, 3]  # clause 2 has no question
+    assert got.values.tolist() == [pytest.approx(0.7), pytest.approx(0.5), pytest.approx(0.5)]
 
 
 def test_editing_the_faq_makes_the_index_stale():

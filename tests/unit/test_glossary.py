@@ -105,3 +105,12 @@ def test_the_shipped_glossary_is_for_the_shipped_documents_only(monkeypatch):
 
 
 
+
+
+def test_the_words_an_index_keeps_give_the_same_glossary_as_reading_the_clauses(small):
+    from retrieval.glossary import corpus_words
+
+    texts = ["Không để bỏ sót F1.", "Xe cứu thương được ưu tiên.", "XE  cứu\u00a0thương, Ưu tiên!"]
+    kept = corpus_words(texts)
+    assert kept == {w for t in texts for w in words(t.lower())}
+    assert small.for_words(kept) == small.for_corpus(texts)

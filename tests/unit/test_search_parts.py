@@ -1,6 +1,8 @@
 """Fusion, passage grouping, candidates and abstention, each on hand-made scores."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -8,6 +10,7 @@ from retrieval import candidates
 from retrieval.abstention import Abstention
 from retrieval.fusion import Ranking, fuse, standardise
 from retrieval.passages import distinct, passage
+from retrieval.sparse import Sparse
 from retrieval.types import Chunk
 
 INF = np.inf
@@ -55,17 +58,25 @@ def test_a_clause_without_faq_questions_stands_in_with_its_own_cosine():
 
 
 def test_the_candidate_pool_is_the_union_of_each_sides_best():
-    a = np.array([5, 4, 3, 2, 1.0])
-    b = np.array([1, 2, 3, 4, 5.0])
+    a = Sparse(np.arange(5), np.array([5, 4, 3, 2, 1.0], np.float32))
+    b = Sparse(np.arange(5), np.array([1, 2, 3, 4, 5.0], np.float32))
     assert candidates.pool(2, a, b).tolist() == [0, 1, 3, 4]
 
 
-def test_missing_cosines_are_filled_in_a_copy():
-    cos = np.array([0.5, -INF, -INF], np.float32)
-    vectors = np.eye(3, dtype=np.float32)
-    vec = np.array([0.0, 1.0, 0.0], np.float32)
-    filled = candidates.fill_cosines(cos, vectors, vec, np.array([0, 1]))
-    assert filled.tolist() == [0.5, 1.0, -INF] and cos[1] == -INF
+def test_a_side_proposes_only_what_it_scored():
+    few = Sparse(np.array([7]), np.array([3.0], np.float32))  # BM25: one clause holds a word
+    assert candidates.pool(50, few, Sparse.empty()).tolist() == [7]
+
+
+def test_missing_cosines_are_computed_from_the_stored_vectors():
+    import faiss
+
+    store = faiss.IndexFlatIP(3)
+    store.add(np.eye(3, dtype=np.float32))
+    index = SimpleNamespace(dense=store)
+    vec = np.array([0.0, 0.6, 0.8], np.float32)
+    found = Sparse(np.array([0]), np.array([0.5], np.float32))  # FAISS's own figure is kept
+    assert candidates.cosines(found, index, vec, np.array([0, 1, 2])).tolist() == pytest.approx([0.5, 0.6, 0.8])
 
 
 def _chunk(i: int, start: int, end: int, source: str = "s") -> Chunk:

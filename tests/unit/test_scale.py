@@ -1,0 +1,60 @@
+"""The scale benchmark's generated corpus, on a tiny hand-made base (no model, no index)."""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from retrieval.corpus import Document
+from retrieval.evaluation import scale
+from retrieval.text import fold, words
+from retrieval.types import Chunk, Source
+
+
+def tiny_base() -> scale.Base:
+    text = "Người dân ra ngoài phải đeo khẩu trang.\nCấm tụ tập quá 10 người nơi công cộng."
+    first = text.index("\n")
+    chunks = [Chunk("s:0", "s", 0, first, text[:first], "đoạn 1"),
+              Chunk("s:1", "s", first + 1, len(text), text[first + 1:], "đoạn 2")]
+    v = np.random.default_rng(0).standard_normal((2, 8)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    tokens = [words(fold(c.text)) + ["ra_ngoai", "khau_trang"] for c in chunks]
+    doc = Document(Source("s", "Chỉ thị", "directive", "UBND", date(2021, 7, 24), "Hà Nội"), text)
+    return scale.Base([doc], chunks, v, tokens, {}, 2, "m", "", "2 clauses")
+
+
+def test_a_size_is_the_real_clauses_first_then_generated_documents_of_exact_slices():
+    base = tiny_base()
+    docs, chunks, vectors, tokens = scale.assemble(base, 21)
+    assert len(chunks) == len(vectors) == len(tokens) == 21
+    assert chunks[:2] == base.chunks and np.array_equal(vectors[:2], base.vectors)
+    texts = {d.source.id: d.text for d in docs}
+    assert all(texts[c.source_id][c.start:c.end] == c.text for c in chunks)
+    assert len(docs) == 1 + -(-19 // scale.CLAUSES_PER_DOC)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert all(d.source.date == date(2021, 7, 24) for d in docs)  # dates drawn from the real ones
+
+
+def test_generated_tokens_are_the_folded_words_and_the_known_compounds():
+    base = tiny_base()
+    _, chunks, _, tokens = scale.assemble(base, 40)
+    for c, t in zip(chunks[2:], tokens[2:]):
+        syllables = words(fold(c.text))
+        assert t[:len(syllables)] == syllables
+        assert set(t[len(syllables):]) <= {"ra_ngoai", "khau_trang"}
+
+
+def test_the_same_seed_gives_the_same_corpus_and_a_smaller_size_takes_the_first_real_clauses():
+    a, b = scale.assemble(tiny_base(), 30), scale.assemble(tiny_base(), 30)
+    assert [c.text for c in a[1]] == [c.text for c in b[1]] and np.array_equal(a[2], b[2])
+    docs, chunks, _, _ = scale.assemble(tiny_base(), 1)
+    assert [c.id for c in chunks] == ["s:0"] and len(docs) == 1
+
+
+def test_the_report_table_has_a_row_per_size():
+    row = {"build": {"size": 1000, "dense_index": {"kind": "flat"}, "bytes": 2**20, "rss_mb": 300.0,
+                     "seconds": {"total": 12.0}},
+           "serve": {"answer_ms": {"p50": 10.0, "p95": 20.0}, "lexical_ms": {"p50": 1.0, "p95": 2.0},
+                     "cold_start_s": 3.0, "rss_mb": 400.0, "recall": {"recall": 1.0}}}
+    lines = scale.table({"sizes": [row, row]}).splitlines()
+    assert len(lines) == 4 and lines[2].startswith("| 1,000 | flat | 1.000 | 10.0 | 20.0 |")
