@@ -5,6 +5,9 @@ the candidates, not with the corpus.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
 from .index import FaqIndex, Index, LexicalIndex, SectionIndex
@@ -42,28 +45,66 @@ def faq(faq: FaqIndex, vec: np.ndarray, q: Query) -> tuple[Sparse, Sparse]:
     return faq.per_chunk(faq.vectors @ vec), lex.where(lex.values > 0)
 
 
+@dataclass(frozen=True)
+class SectionScores:
+    """What the sections side gives a question: the sections whose clauses join the candidates,
+    and each section's cosine and BM25 score when asked for (`cosine(rows)`, `bm25(rows)`)."""
+
+    best: np.ndarray
+    cosine: Callable[[np.ndarray], np.ndarray]
+    bm25: Callable[[np.ndarray], np.ndarray]
+
+
 def sections(index: SectionIndex, vec: np.ndarray, q: Query, expansion_weight: float, per_side: int
-             ) -> tuple[np.ndarray, Sparse]:
-    """The sections (the whole document or paragraph around a clause) that score best whole: the
-    `per_side` nearest by cosine, and the `per_side` best by BM25 (with the glossary's phrases, as
-    for clauses); and the BM25 side itself, to read the candidates' section scores from."""
+             ) -> SectionScores:
+    """The sections (the whole document or paragraph around a clause) scored whole: the
+    `per_side` best by cosine and the `per_side` best by BM25 (with the glossary's phrases, as
+    for clauses). Up to PADDED_UP_TO sections in an exact index, every section is scored and
+    sorted, as the clause sides are; above, the nearest come from FAISS, the best BM25 scores
+    from those that hold a word, and cosines are computed for the sections asked about only."""
     n = len(index)
-    best = np.zeros(0, np.int64)
+    whole = index.matrix() if n <= PADDED_UP_TO else None
+    if whole is not None:
+        cos = whole @ vec
+        bm25 = lexical(index.lexical, q, expansion_weight)
+        lex = padded(bm25, n, 0.0)
+        best = np.unique(np.concatenate([np.argsort(-cos)[:per_side], np.argsort(-lex)[:per_side]]))
+        return SectionScores(best, cos.__getitem__, lex.__getitem__)
+    nearest = np.zeros(0, np.int64)
     if n:
         _, ids = index.dense.search(vec[None, :].astype(np.float32), min(n, per_side))
-        best = ids[0][ids[0] >= 0].astype(np.int64)
-    lex = lexical(index.lexical, q, expansion_weight)
-    return np.union1d(best, lex.best(per_side)), lex
+        nearest = ids[0][ids[0] >= 0].astype(np.int64)
+    bm25 = lexical(index.lexical, q, expansion_weight)
+    return SectionScores(np.union1d(nearest, bm25.best(per_side)), lambda rows: index.cosines(rows, vec),
+                         lambda rows: bm25.at(rows, 0.0))
 
 
-def pool(per_side: int, *sides: Sparse) -> np.ndarray:
+# Up to this many clauses, a side that scores fewer than `per_side` clauses is padded the way a
+# full sort of its scores over the corpus pads it (unscored clauses, in numpy's order among ties),
+# as the shipped rankings were tuned with; one such sort costs ~2 ms at 50k. Above, padding would
+# sort the whole corpus per question for arbitrary clauses: a side proposes only what it scored.
+PADDED_UP_TO = 50_000
+
+
+def pool(per_side: int, *sides: Sparse | np.ndarray) -> np.ndarray:
     """The clauses any side ranks in its top `per_side` (ascending positions): the candidates
-    fusion standardises over. A side proposes only clauses it scored (BM25: holding a word of the
-    question), never filler."""
+    fusion standardises over. A `Sparse` side proposes only clauses it scored (BM25: holding a
+    word of the question); a side given whole (`padded`) is sorted whole."""
     out = np.array([], dtype=np.int64)
     for s in sides:
-        out = np.union1d(out, s.best(per_side))
+        best = s.best(per_side) if isinstance(s, Sparse) else np.argsort(-s)[:per_side]
+        out = np.union1d(out, best)
     return out
+
+
+def padded(side: Sparse, n: int, missing: float, allowed: np.ndarray | None = None) -> np.ndarray:
+    """`side`'s scores over all `n` clauses: `missing` where it scored nothing, and -inf for a
+    clause not in force (`allowed` False)."""
+    full = np.full(n, missing, dtype=np.float32)
+    if allowed is not None:
+        full[~allowed] = -np.inf
+    full[side.ids] = side.values
+    return full
 
 
 def cosines(side: Sparse, index: Index, vec: np.ndarray, ids: np.ndarray) -> np.ndarray:

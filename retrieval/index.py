@@ -93,6 +93,14 @@ class SectionIndex:
         parts = [self._members[self._starts[j]:self._starts[j + 1]] for j in np.asarray(sections, dtype=np.int64)]
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
 
+    def matrix(self) -> np.ndarray | None:
+        """Every section's vector (a view of an exact index's storage, no copy); None for an
+        approximate index."""
+        if not isinstance(self.dense, faiss.IndexFlat):
+            return None
+        n, d = self.dense.ntotal, self.dense.d
+        return faiss.rev_swig_ptr(self.dense.get_xb(), n * d).reshape(n, d) if n else np.zeros((0, d), np.float32)
+
     def cosines(self, sections: np.ndarray, vec: np.ndarray) -> np.ndarray:
         """Exact cosines of `sections` to the question's vector."""
         sections = np.asarray(sections, dtype=np.int64)

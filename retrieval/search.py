@@ -125,20 +125,25 @@ class Retriever:
         if self.index.faq:
             asked, asked_lex = candidates.faq(self.index.faq, vec, q)
             sides += [asked, asked_lex]
+        n = len(self.index.chunks)
+        if n <= candidates.PADDED_UP_TO:  # each side sorted whole, padded as the rankings were tuned with
+            allowed = None if as_of is None else self._dates <= as_of.toordinal()
+            sides = [candidates.padded(x, n, missing, allowed if i < 2 else None)
+                     for i, (x, missing) in enumerate(zip(sides, (-np.inf, 0.0, -np.inf, 0.0)))]
         cand = candidates.pool(r.candidates, *sides)
         sections = self.index.sections if r.section_weight else None
         if sections is not None:
-            best, section_lexical = candidates.sections(sections, vec, q, r.expansion_weight, r.candidates)
+            by_section = candidates.sections(sections, vec, q, r.expansion_weight, r.candidates)
             # the clauses of the best sections, so a section strong as a whole is fused even when
             # none of its windows is a candidate on its own
-            cand = np.union1d(cand, sections.clauses_of(best))
+            cand = np.union1d(cand, sections.clauses_of(by_section.best))
         cand = cand[self._allowed(cand, as_of)]  # the other sides may bring up clauses not in force
         cos = candidates.cosines(dense, self.index, vec, cand)
         coverage = np.array(self.coverage.of(q, list(cand)), dtype=np.float32)
         section_cos = section_lex = None
         if sections is not None:  # each candidate's section, scored whole
             of, where = np.unique(sections.of_chunk[cand], return_inverse=True)
-            section_cos, section_lex = sections.cosines(of, vec)[where], section_lexical.at(of, 0.0)[where]
+            section_cos, section_lex = by_section.cosine(of)[where], by_section.bm25(of)[where]
         no_faq = np.full(len(cand), -np.inf, np.float32)
         asked_c = no_faq if asked is None else asked.at(cand, -np.inf)
         fused = fuse(len(cand), np.arange(len(cand)), cos, lex.at(cand, 0.0), coverage, r,
