@@ -49,6 +49,9 @@ def configure(name: str, p) -> None:
                             "reports/scale.md and its plot (long: the 1M build takes a while)")
         p.add_argument("--sizes", default=",".join(str(n) for n in (10_000, 100_000, 1_000_000)),
                        help="with --scale: the corpus sizes, comma-separated (default 10000,100000,1000000)")
+        p.add_argument("--keep-earlier", action="store_true",
+                       help="with --scale: the sizes not measured in this run are carried over from the previous "
+                            "reports/scale.json, marked as such")
         p.add_argument("--work", default=str(settings.REPO / "var" / "scale"),
                        help="with --scale: where the indexes are built (default: var/scale, not committed)")
 
@@ -94,13 +97,14 @@ def scale(args) -> int:
     if not sizes or min(sizes) < 1:
         raise UserError("--sizes needs at least one size of 1 clause or more")
     results = curve.benchmark(sizes, Path(args.work), args.index, args.model, Path(args.gold),
-                              curve.DEFAULT_VICOV, args.repeat, render="bot.render:render", log=_log)
+                              curve.DEFAULT_VICOV, args.repeat, render="bot.render:render", log=_log,
+                              keep_earlier=args.keep_earlier)
     print(curve.table(results))
     if curve.agreement_table(results):
         print("\nThe approximate index against an exact search over the same vectors:\n"
               + curve.agreement_table(results))
     for size, rows in results["compare"].items():
-        print(f"\nDense index choices at {int(size):,} clauses:\n" + curve.compare_table(rows))
+        print(f"\nDense index choices at {curve.size_of(size):,} clauses:\n" + curve.compare_table(rows))
     print(f"\nReport: {results['report']}\nPlot:   {results['plot']}")
     return 0
 

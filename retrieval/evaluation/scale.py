@@ -8,12 +8,15 @@ clause followed by the second half of another, with SWAP of the words replaced b
 words; its vector the two parents' vectors mixed, plus noise, normalised; its BM25 tokens the
 folded words plus the corpus's two-word compounds (no pyvi: a million clauses would take an hour).
 The index directory is the real format (index.db, dense.faiss chosen by dense_index.py, BM25,
-accents, FAQ), loaded by the real `index.load`.
+accents, FAQ, sections), loaded by the real `index.load`. Sections: the real clauses keep theirs
+(vectors from their index; BM25 over their clauses' tokens, since an index keeps no section
+text); a generated document is one section, its vector its clauses' mean, normalised.
 
 What is timed, each in a new process: the cold start (process start → index loaded → first
 answer printed), then `Engine.answer` + render for 100 gold questions × `repeat`, with the
 question's vector looked up instead of computed (the model's cost does not depend on the corpus:
-it is measured once, separately), and a lexical-only search as the reference; the serving
+it is measured once, separately), a lexical-only search as the reference, and a hybrid search
+with the sections' weight on (off for the Hanoi texts, on for Q&A answers); the serving
 process's peak RSS (without the model); the index's size on disk; the build's time and peak RSS.
 """
 from __future__ import annotations
@@ -50,6 +53,7 @@ NEAREST = 200  # what the search asks FAISS for (Ranking.candidates × 4)
 # work (a flat search over 60k vectors: 96 ms p50 with 2 threads under load, 30 ms with 1).
 SEARCH_THREADS = 1
 TOP = 50  # ... and the share of it fusion uses from the dense side (Ranking.candidates)
+SECTION_WEIGHT = 0.3  # the sections' weight for the timing with sections on (any weight costs the same)
 
 
 @dataclass
@@ -62,6 +66,9 @@ class Base:
     tokens: list[list[str]]
     accents: dict[str, str]
     hanoi: int
+    sections: list  # retrieval.sections.Section of the real clauses, in index order (no text)
+    section_of: np.ndarray  # for each real clause, its section's row
+    section_vectors: np.ndarray
     model: str
     shipped: str  # the shipped index directory (its FAQ is copied)
     note: str  # where the real clauses come from
@@ -86,18 +93,29 @@ def prepare_base(shipped: Path, vicov: Path | None, out: Path, log=print) -> Bas
         parts.append(other)
         note += f" and {len(other.chunks):,} of ViCoV19QA's answers"
     docs, chunks, vectors = [], [], []
+    sections, section_of, section_vectors = [], [], []
+    import sqlite3
+
     from ..corpus import Document
+    from ..sections import Section
 
     for ix in parts:
         order = list(dict.fromkeys(c.source_id for c in ix.chunks))
         docs += [Document(ix.sources[s], ix.texts[s]) for s in order]
         chunks += ix.chunks
         vectors.append(ix.dense.reconstruct_n(0, ix.dense.ntotal))
+        db = sqlite3.connect(ix.path / "index.db")
+        rows = db.execute('select source_id, start, "end" from sections order by seq').fetchall()
+        db.close()
+        section_of.append(ix.sections.of_chunk + len(sections))
+        sections += [Section(sid, start, end, "") for sid, start, end in rows]
+        section_vectors.append(ix.sections.dense.reconstruct_n(0, ix.sections.dense.ntotal))
     log(f"Segmenting {len(chunks):,} real clauses for BM25 (once) …")
     tokens = [document_tokens(c.text) for c in track(chunks, "clauses segmented")]
     accents = AccentRestorer.build([d.text for d in docs], progress=True).forms
     base = Base(docs, chunks, np.vstack(vectors).astype(np.float32), tokens, accents, len(main.chunks),
-                str(main.manifest.get("model")), str(shipped), note)
+                sections, np.concatenate(section_of).astype(np.int64),
+                np.vstack(section_vectors).astype(np.float32), str(main.manifest.get("model")), str(shipped), note)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(pickle.dumps(base, protocol=pickle.HIGHEST_PROTOCOL))
     return base
@@ -180,7 +198,10 @@ class Generator:
 
 
 def assemble(base: Base, size: int):
-    """The first `size` real clauses, then generated ones: (docs, chunks, vectors, tokens)."""
+    """The first `size` real clauses, then generated ones: (docs, chunks, vectors, tokens, sections),
+    `sections` as (sections, each clause's section row, their vectors, their BM25 tokens)."""
+    from ..sections import Section
+
     real = min(size, len(base.chunks))
     chunks = base.chunks[:real]
     used = {c.source_id for c in chunks}
@@ -188,10 +209,24 @@ def assemble(base: Base, size: int):
     vectors = np.empty((size, base.vectors.shape[1]), dtype=np.float32)
     vectors[:real] = base.vectors[:real]
     tokens = base.tokens[:real]
+    section_of = [base.section_of[:real]]
+    m = int(section_of[0].max()) + 1 if real else 0  # a clause's section is never before the last one's
+    sections, section_vectors = list(base.sections[:m]), [base.section_vectors[:m]]
+    section_tokens: list[list[str]] = [[] for _ in range(m)]
+    for i in range(real):
+        section_tokens[section_of[0][i]] += tokens[i]
     if size > real:
         gdocs, gchunks, gtok = Generator(base).documents(size - real, 0, vectors[real:])
+        per_doc = np.arange(size - real) // CLAUSES_PER_DOC  # one section per generated document
+        section_of.append(m + per_doc)
+        starts = np.flatnonzero(np.r_[True, per_doc[1:] != per_doc[:-1]])
+        mean = np.add.reduceat(vectors[real:], starts, axis=0)
+        section_vectors.append(mean / np.linalg.norm(mean, axis=1, keepdims=True))
+        sections += [Section(d.source.id, 0, len(d.text), "") for d in gdocs]
+        section_tokens += [[t for ts in gtok[s:s + CLAUSES_PER_DOC] for t in ts] for s in starts]
         docs, chunks, tokens = docs + gdocs, chunks + gchunks, tokens + gtok
-    return docs, chunks, vectors, tokens
+    return docs, chunks, vectors, tokens, (sections, np.concatenate(section_of),
+                                           np.vstack(section_vectors).astype(np.float32), section_tokens)
 
 
 # --- building one size (a child process) --------------------------------------------------------
@@ -209,7 +244,8 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
 
     t0 = time.perf_counter()
     base: Base = pickle.loads(Path(base_path).read_bytes())
-    docs, chunks, vectors, tokens = assemble(base, size)
+    docs, chunks, vectors, tokens, (sections, section_of, section_vectors, section_tokens) = \
+        assemble(base, size)
     secs = {"generate": time.perf_counter() - t0}
     if out.exists():
         shutil.rmtree(out)
@@ -217,7 +253,7 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
 
     t = time.perf_counter()
     with working(f"writing {len(chunks):,} clauses and {len(docs):,} documents to SQLite"):
-        write_tables(out / "index.db", docs, chunks)
+        write_tables(out / "index.db", docs, chunks, sections, section_of)
     secs["sqlite"] = time.perf_counter() - t
     t = time.perf_counter()
     dense, info = dense_index.make(vectors, kind, progress=True)
@@ -230,6 +266,14 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
     secs["bm25"] = time.perf_counter() - t
     write_words(out, [c.text for c in chunks])
     del tokens
+    t = time.perf_counter()
+    store, section_info = dense_index.make(section_vectors, progress=True)
+    faiss.write_index(store, str(out / "sections.faiss"))
+    del store
+    with working(f"BM25 over {len(sections):,} sections"):
+        LexicalIndex.from_tokens(section_tokens).save(out / "section_lexical")
+    secs["sections"] = time.perf_counter() - t
+    del section_tokens
     AccentRestorer(base.accents).save(out / "accents.json")
     shipped = Path(base.shipped)  # the FAQ, unchanged: its clauses keep their positions
     shutil.copy(shipped / "faq.faiss", out / "faq.faiss")
@@ -240,10 +284,12 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
     db.close()
     manifest = json.loads((shipped / "manifest.json").read_text())
     manifest.update(format=FORMAT, corpus=f"rulebot bench --scale ({size:,} clauses)", corpus_checksum="",
-                    documents=len(docs), chunks=len(chunks), dense_index=info)
+                    documents=len(docs), chunks=len(chunks), sections=len(sections), dense_index=info,
+                    section_index=section_info)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False))
     secs["total"] = time.perf_counter() - t0
-    return {"size": len(chunks), "documents": len(docs), "dense_index": info,
+    return {"size": len(chunks), "documents": len(docs), "sections": len(sections), "dense_index": info,
+            "section_index": section_info,
             "seconds": {k: round(v, 2) for k, v in secs.items()}, "bytes": _disk(out), "rss_mb": peak_rss_mb()}
 
 
@@ -303,6 +349,7 @@ def serve(index_dir: Path, queries: Path, repeat: int, render: str | None) -> di
     import faiss
 
     from ..engine import Engine
+    from ..fusion import Ranking
     from ..glossary import Glossary
     from ..index import load
     from ..search import Retriever
@@ -314,7 +361,8 @@ def serve(index_dir: Path, queries: Path, repeat: int, render: str | None) -> di
     index = load(index_dir)
     t_load = time.perf_counter()
     embedder = LookedUp()
-    engine = Engine(index, Retriever(index, embedder, glossary=Glossary.load(settings.DEFAULT_GLOSSARY)))
+    glossary = Glossary.load(settings.DEFAULT_GLOSSARY)
+    engine = Engine(index, Retriever(index, embedder, glossary=glossary))
     t_init = time.perf_counter()
     data = np.load(queries, allow_pickle=False)
     qs, vecs = [str(q) for q in data["questions"]], data["vectors"]
@@ -338,9 +386,15 @@ def serve(index_dir: Path, queries: Path, repeat: int, render: str | None) -> di
         t = time.perf_counter()
         engine.search(q, k=5, mode="lexical")
         lexical.append((time.perf_counter() - t) * 1000)
+    with_sections = Retriever(index, embedder, Ranking(section_weight=SECTION_WEIGHT), glossary=glossary)
+    sections = []
+    for q in qs:
+        t = time.perf_counter()
+        with_sections.search(q, k=8)
+        sections.append((time.perf_counter() - t) * 1000)
     out = {"import_s": t_import - t0, "load_s": t_load - t_import, "init_s": t_init - t_load,
            "first_answer_s": t_first - t_init, "answer_ms": _pcts(full), "lexical_ms": _pcts(lexical),
-           "rss_mb": peak_rss_mb(), "questions": len(full)}
+           "sections_ms": _pcts(sections), "rss_mb": peak_rss_mb(), "questions": len(full)}
     out["memory_mb"] = memory(index, rss_start, current_rss_mb())
     out["recall"] = dense_check(engine, qs, vecs)  # after the figures above: it searches exactly too
     print(json.dumps(out), flush=True)
@@ -484,9 +538,10 @@ def _child(args: list[str], log) -> tuple[str, dict, float]:
 def benchmark(sizes=SIZES, work: Path = WORK, shipped: Path | None = None, model: str | None = None,
               gold: Path | None = None, vicov_data: Path | None = None, repeat: int = 3,
               render: str | None = None, compare_at: tuple[int, ...] = (100_000, 1_000_000),
-              out: Path = settings.REPO / "reports" / "scale.md", log=print) -> dict:
+              out: Path = settings.REPO / "reports" / "scale.md", log=print, keep_earlier: bool = False) -> dict:
     """Build, load and time each size; compare the dense index choices at `compare_at`; write the
-    report and its plot. Returns every figure."""
+    report and its plot. Returns every figure. With `keep_earlier`, the sizes this run does not
+    measure are carried over from the report's JSON, marked as such (a 1M run takes a while)."""
     from ..index import load
     from . import bench, vicov19qa
 
@@ -516,7 +571,8 @@ def benchmark(sizes=SIZES, work: Path = WORK, shipped: Path | None = None, model
         stamp_path.write_text(stamp, encoding="utf-8")  # the real clauses are read again only if an index changed
     base: Base = pickle.loads(base_path.read_bytes())
 
-    results = {"embed_ms": embed_ms, "real": base.note, "sizes": [], "compare": {}, "machine": _machine()}
+    results = {"embed_ms": embed_ms, "real": base.note, "sizes": [], "compare": {}, "machine": _machine(),
+               "date": date.today().isoformat(), "backend": _manifest(shipped).get("backend", "torch")}
     for size in sizes:
         target = work / f"index-{size}"
         log(f"\n{size:,} clauses: building {target} …")
@@ -536,9 +592,34 @@ def benchmark(sizes=SIZES, work: Path = WORK, shipped: Path | None = None, model
             log(f"  comparing dense index kinds at {size:,} clauses …")
             results["compare"][size] = compare_dense(target, np.load(qfile)["vectors"],
                                                      built["seconds"]["faiss"], log)
+    if keep_earlier:
+        carry_earlier(results, Path(out).with_suffix(".json"))
     md, png = write_report(results, Path(out))
     results["report"], results["plot"] = str(md), str(png)
     return results
+
+
+def size_of(key) -> int:
+    """The corpus size of a `compare` entry ("1000000", or "1000000 (earlier)" when carried over)."""
+    return int(str(key).split()[0])
+
+
+def carry_earlier(results: dict, previous: Path) -> None:
+    """Add the sizes (and dense index comparisons) of the previous report that this run did not
+    measure, each marked with where it comes from; sizes stay in ascending order."""
+    try:
+        old = json.loads(previous.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    measured = {r["size"] for r in results["sizes"]}
+    when = f"the run of {old['date']}" if old.get("date") else "an earlier run"
+    for r in old.get("sizes", []):
+        if r["size"] not in measured:
+            results["sizes"].append({**r, "earlier": r.get("earlier") or f"carried over from {when}, not re-measured"})
+    results["sizes"].sort(key=lambda r: r["size"])
+    for size, rows in old.get("compare", {}).items():
+        if int(size) not in measured and str(size) not in map(str, results["compare"]):
+            results["compare"][f"{size} (earlier)"] = rows
 
 
 def _has_index(path: Path, model: str | None) -> bool:
@@ -567,14 +648,14 @@ def choice_line(results: dict) -> str:
             "(`retrieval/dense_index.py`, recorded in the manifest): an exact search reads every vector, IVF "
             f"reads {dense_index.IVF_NPROBE} of its 4·√n lists, HNSW walks a graph.")
     if results["compare"]:
-        size = max(results["compare"], key=int)
-        rows = results["compare"][size]
+        key = max(results["compare"], key=size_of)
+        rows, size = results["compare"][key], size_of(key)
         ivf = next((r for r in rows if r["kind"] == "ivf" and r.get("nprobe") == dense_index.IVF_NPROBE), None)
         hnsw = next((r for r in rows if r["kind"] == "hnsw" and r.get("ef_search") == dense_index.HNSW_EF_SEARCH), None)
         flat = next((r for r in rows if r["kind"] == "flat"), None)
         builds = {r["kind"]: r["build_s"] for r in rows if r["build_s"]}
         if ivf and hnsw and flat:
-            text += (f" At {int(size):,} clauses an exact search took {flat['ms']['p50']:.0f} ms; IVF found "
+            text += (f" At {size:,} clauses{' (an earlier run)' if key != size else ''} an exact search took {flat['ms']['p50']:.0f} ms; IVF found "
                      f"{ivf['recall10']:.0%} of its top 10 and {ivf['recall']:.0%} of its top {TOP} in "
                      f"{ivf['ms']['p50']:.1f} ms (p50), HNSW (efSearch {dense_index.HNSW_EF_SEARCH}) "
                      f"{hnsw['recall10']:.0%} and {hnsw['recall']:.0%} in {hnsw['ms']['p50']:.1f} ms; building took "
@@ -602,18 +683,29 @@ def memory_line(results: dict) -> str:
             "instead of held twice, and 8-bit vectors in the IVF with exact cosines from a memory-mapped file.")
 
 
+def _kind(d: dict) -> str:
+    return d["kind"] + (f" (M {d['m']}, ef {d['ef_search']})" if d["kind"] == "hnsw" else
+                        f" ({d['nlist']:,} lists, {d['nprobe']} read)" if d["kind"] == "ivf" else "")
+
+
 def table(results: dict) -> str:
     head = (f"| clauses | dense index | recall@{TOP} | answer p50 ms | answer p95 ms | lexical-only p50 / p95 ms "
-            "| cold start s | serving RSS MB | index on disk MB | build s | build peak RSS MB |")
-    lines = [head, "|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+            "| sections on p50 / p95 ms | sections (index) | cold start s | serving RSS MB | index on disk MB "
+            "| build s | build peak RSS MB |")
+    lines = [head, "|--:|---|--:|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|"]
     for r in results["sizes"]:
         b, s = r["build"], r["serve"]
-        d = b["dense_index"]
-        kind = d["kind"] + (f" (M {d['m']}, ef {d['ef_search']})" if d["kind"] == "hnsw" else
-                            f" ({d['nlist']:,} lists, {d['nprobe']} read)" if d["kind"] == "ivf" else "")
-        lines.append(f"| {b['size']:,} | {kind} | {s['recall']['recall']:.3f} | {s['answer_ms']['p50']:.1f} | {s['answer_ms']['p95']:.1f} | "
-                     f"{s['lexical_ms']['p50']:.1f} / {s['lexical_ms']['p95']:.1f} | {s['cold_start_s']:.1f} | "
+        on = f"{s['sections_ms']['p50']:.1f} / {s['sections_ms']['p95']:.1f}" if "sections_ms" in s else "–"
+        sec = f"{b['sections']:,} {b['section_index']['kind']}" if "section_index" in b else "–"
+        mark = " *" if r.get("earlier") else ""
+        lines.append(f"| {b['size']:,}{mark} | {_kind(b['dense_index'])} | {s['recall']['recall']:.3f} | "
+                     f"{s['answer_ms']['p50']:.1f} | {s['answer_ms']['p95']:.1f} | "
+                     f"{s['lexical_ms']['p50']:.1f} / {s['lexical_ms']['p95']:.1f} | {on} | {sec} | {s['cold_start_s']:.1f} | "
                      f"{s['rss_mb']:.0f} | {b['bytes'] / 2**20:.0f} | {b['seconds']['total']:.0f} | {b['rss_mb']:.0f} |")
+    earlier = [r for r in results["sizes"] if r.get("earlier")]
+    if earlier:
+        lines.append("")
+        lines.append("\\* " + "; ".join(f"{r['build']['size']:,} clauses: {r['earlier']}" for r in earlier))
     return "\n".join(lines)
 
 
@@ -678,14 +770,15 @@ def write_report(results: dict, out: Path) -> tuple[Path, Path]:
     e = results["embed_ms"]
     parts = [
         "# Cost by corpus size", "",
-        f"Generated {date.today().isoformat()} by `rulebot bench --scale` on {results['machine']}.", "",
+        f"Generated {results.get('date', date.today().isoformat())} by `rulebot bench --scale` on {results['machine']}.", "",
         "Real clauses: " + results["real"] + "; the rest of each size is generated (halves of two real "
         f"clauses, {SWAP:.0%} of the words swapped; vectors: the parents' mixed, plus noise). Each size is a "
         "real index directory, loaded by `index.load` in a new process.", "",
         "**Answer path** = `Engine.answer` + render for 100 gold questions × 3 passes, the question's vector "
         "looked up (computed once by the model beforehand): the model's cost does not depend on the corpus "
-        f"and is {e['p50']:.0f} ms p50 / {e['p95']:.0f} ms p95 per question here (torch backend, measured "
-        "in the same run). **Cold start** = a new process until its first answer is printed, without loading "
+        f"and is {e['p50']:.0f} ms p50 / {e['p95']:.0f} ms p95 per question here ({results.get('backend', 'torch')} "
+        "backend, measured in the same run). **Sections on** = the hybrid search with the sections' weight "
+        f"at {SECTION_WEIGHT} (off for the Hanoi texts, on for Q&A answers), 100 questions × 1 pass. **Cold start** = a new process until its first answer is printed, without loading "
         "the model. **Serving RSS** = that process's peak, without the model. **Build** = writing the index "
         "from clauses already embedded (generation included); embedding a million clauses with the model "
         "would take hours and is not part of it.", "",
@@ -699,7 +792,9 @@ def write_report(results: dict, out: Path) -> tuple[Path, Path]:
                   "The 100 gold questions on each index served by an approximate index, searched again with an "
                   "exact (flat) search over the vectors it stores:", "", agreement, ""]
     for size, rows in results["compare"].items():
-        parts += [f"## The dense index at {int(size):,} clauses", "",
+        earlier = str(size).endswith("(earlier)")
+        n = size_of(size)
+        parts += [f"## The dense index at {n:,} clauses" + (" (carried over from an earlier run)" if earlier else ""), "",
                   f"Recall: the share of an exact search's top {TOP} (what fusion takes from the dense side) "
                   f"found among the index's {NEAREST} nearest, over the 100 gold questions.", "",
                   compare_table(rows), ""]
