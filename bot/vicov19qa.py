@@ -213,7 +213,7 @@ def configure(p) -> None:
 
 def run(args) -> int:
     from bot import eval_report
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
     from retrieval.engine import Engine
     from retrieval.glossary import Glossary
     from retrieval.index import load
@@ -224,9 +224,9 @@ def run(args) -> int:
     train, val = (read_pairs(data / FILES[s], s) for s in ("train", "val"))
     docs, passage_of = passages(train + val)
     log(f"{len(train) + len(val)} answers → {len(docs)} distinct passages; {len(val)} validation questions")
-    embedder = Embedder(settings.model_setting(args.model))
+    embedder = load_embedder(settings.model_setting(args.model), purpose="index")
     built, reused = ensure_index(docs, Path(args.work), embedder, args.reuse_index, log)
-    index = load(Path(args.work) / "index", model=embedder.name)
+    index = load(Path(args.work) / "index", model=embedder.name, backend=(embedder.backend, embedder.backend_checksum))
     engine = Engine(index, Retriever(index, embedder, Tuning(), Glossary.load(settings.glossary_path(default_corpus=False))))
     texts = {d["id"]: d["text"] for d in docs}
     log("Choosing the fusion settings on training questions …")

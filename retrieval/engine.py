@@ -9,7 +9,7 @@ from pathlib import Path
 from . import answer as answering
 from . import faq, settings
 from .corpus import checksum
-from .embedding import Embedder
+from .embedding import expected_backend, load_embedder
 from .glossary import Glossary
 from .index import Index, load
 from .search import Result, Retriever, Tuning
@@ -31,9 +31,9 @@ class Engine:
         default_corpus = _built_from(path) == "manifest"
         if default_corpus:  # refuse a stale index
             expected = checksum(*faq.curated())
-        index = load(path, model=model, expected_checksum=expected)
+        index = load(path, model=model, expected_checksum=expected, backend=expected_backend(model))
         glossary = Glossary.load(settings.glossary_path(default_corpus))
-        return cls(index, Retriever(index, Embedder(model), tuning, glossary))
+        return cls(index, Retriever(index, load_embedder(model), tuning, glossary))
 
     @property
     def sources(self) -> list[Source]:

@@ -115,6 +115,8 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
+        "backend": getattr(embedder, "backend", "torch"),
+        "backend_checksum": getattr(embedder, "backend_checksum", None),
         "dim": int(vectors.shape[1]),
         "corpus": corpus_name,
         "corpus_checksum": checksum(docs, faq),
@@ -164,8 +166,13 @@ def _load_faq(path: Path, db: sqlite_utils.Database) -> FaqIndex | None:
                     chunk=np.array([r["chunk_seq"] for r in rows]))
 
 
-def load(path: Path, model: str | None = None, expected_checksum: str | None = None) -> Index:
-    """Load an index, refusing one that does not match the configured model or corpus."""
+def load(path: Path, model: str | None = None, expected_checksum: str | None = None,
+         backend: tuple[str, str | None] | None = None) -> Index:
+    """Load an index, refusing one that does not match the configured model, backend or corpus.
+
+    `backend` is (name, checksum of its model file) as embedding.expected_backend gives it: the
+    same model on ONNX Runtime and on torch gives slightly different vectors, so an index is
+    served only by the backend that built it."""
     path = Path(path)
     rebuild = f"rulebot index --index {path}"
     mf = path / "manifest.json"
@@ -181,6 +188,13 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
         raise IndexNotUsable(
             f"The index at {path} was built with the model '{manifest.get('model')}', but the "
             f"configured model is '{model}'. Rebuild it with: {rebuild} --model {model}")
+    if backend and (manifest.get("backend", "torch"), manifest.get("backend_checksum")) != tuple(backend):
+        built = manifest.get("backend", "torch")
+        how = "was built with another export of the ONNX model" if built == backend[0] else \
+            f"was built with the {built} backend, but the configured backend is {backend[0]}"
+        model_arg = f" --model {model}" if model else ""
+        raise IndexNotUsable(f"The index at {path} {how}. Rebuild it with: "
+                             f"RULEBOT_BACKEND={backend[0]} {rebuild}{model_arg}")
     if expected_checksum and manifest.get("corpus_checksum") != expected_checksum:
         raise IndexNotUsable(f"The index at {path} is stale: the documents or the FAQ changed since it "
                           f"was built. Rebuild it with: {rebuild}")
