@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from . import vidiac
 from .text import fold, nfc, words
 
 _MAX_N = 3
@@ -65,12 +66,11 @@ class AccentRestorer:
 
     @classmethod
     def load(cls, path: Path) -> "AccentRestorer":
+        vidiac.load()  # at load time, not on the first question typed without diacritics
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
 
 @lru_cache(maxsize=4096)
 def _pyvi(text: str) -> str:
-    """pyvi's casing is erratic, so its guess is lower-cased."""
-    from pyvi import ViUtils
-
-    return nfc(ViUtils.add_accents(text).lower())
+    """pyvi's guess (its CRF model, via vidiac.py); its casing is erratic, so it is lower-cased."""
+    return nfc(vidiac.add_accents(text).lower())
