@@ -79,7 +79,7 @@ class ProgressEmbedder:
 
     def __init__(self, inner, log, step: int = 512):
         self.inner, self.log, self.step = inner, log, step
-        self.name, self.dim = inner.name, inner.dim
+        self.name, self.dim, self.backend, self.backend_checksum = inner.name, inner.dim, inner.backend, inner.backend_checksum
 
     def queries(self, texts: list[str]) -> np.ndarray:
         return self.inner.queries(texts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -20,6 +21,20 @@ class ModelNotAvailable(RuntimeError):
 
 
 BACKENDS = ("onnx", "torch")
+
+
+class TextEmbedder(Protocol):
+    """What indexing and search need from a backend; `backend` and `backend_checksum` go into
+    the index manifest, so a wrapper (a progress printer, a cache) must pass them on."""
+
+    name: str
+    dim: int
+    backend: str
+    backend_checksum: str | None
+
+    def queries(self, texts: list[str]) -> np.ndarray: ...
+
+    def passages(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
 
 
 class Embedder:
@@ -94,7 +109,7 @@ def expected_backend(model: str, backend: str | None = None) -> tuple[str, str |
     return backend, marker.sha256
 
 
-def load_embedder(model: str, backend: str | None = None, purpose: str = "serve"):
+def load_embedder(model: str, backend: str | None = None, purpose: str = "serve") -> TextEmbedder:
     """The embedder for `model` on the configured backend. purpose "serve" or "index" only sets
     the ONNX session's threads (one for answering, every core for building an index)."""
     if backend_setting(model, backend) == "torch":

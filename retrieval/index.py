@@ -26,7 +26,7 @@ import sqlite_utils
 from .chunking import MAX_CHARS, chunk_document
 from .corpus import Document, checksum
 from .diacritics import AccentRestorer
-from .embedding import Embedder
+from .embedding import TextEmbedder
 from .faq import Entry, attach
 from .lexical import LexicalIndex
 from .query import prepare
@@ -75,10 +75,11 @@ def passage_text(chunk: Chunk, source: Source) -> str:
     return f"{heading}: {chunk.text}" if heading else chunk.text
 
 
-def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str = "",
+def build(docs: list[Document], embedder: TextEmbedder, out: Path, corpus_name: str = "",
           faq: Sequence[Entry] = ()) -> dict:
     """Write a complete index to `out` (built beside it, then swapped in)."""
     t0 = time.perf_counter()
+    backend, backend_checksum = embedder.backend, embedder.backend_checksum  # a wrapper must pass them on
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
@@ -115,8 +116,8 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
-        "backend": getattr(embedder, "backend", "torch"),
-        "backend_checksum": getattr(embedder, "backend_checksum", None),
+        "backend": backend,
+        "backend_checksum": backend_checksum,
         "dim": int(vectors.shape[1]),
         "corpus": corpus_name,
         "corpus_checksum": checksum(docs, faq),
@@ -139,7 +140,7 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     return manifest
 
 
-def _build_faq(links: list[tuple[str, int]], embedder: Embedder, accents: AccentRestorer, tmp: Path) -> None:
+def _build_faq(links: list[tuple[str, int]], embedder: TextEmbedder, accents: AccentRestorer, tmp: Path) -> None:
     """Questions are read as a resident's would be: shorthand expanded, diacritics restored."""
     questions = list(dict.fromkeys(q for q, _ in links))
     row = {q: i for i, q in enumerate(questions)}

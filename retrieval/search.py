@@ -17,7 +17,7 @@ import numpy as np
 
 from .answer_kind import asked_for, states
 from .chunking import MAX_JOINED_CHARS, join, overlap
-from .embedding import Embedder
+from .embedding import TextEmbedder
 from .glossary import Glossary
 from .index import Index
 from .query import QUESTION_WORDS, Query, prepare
@@ -72,7 +72,7 @@ class Result:
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder: Embedder | None, tuning: Tuning = Tuning(),
+    def __init__(self, index: Index, embedder: TextEmbedder | None, tuning: Tuning = Tuning(),
                  glossary: Glossary = Glossary()):
         self.index = index
         self.embedder = embedder
