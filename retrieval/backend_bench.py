@@ -88,15 +88,17 @@ def worker_latency(args) -> dict:
         while not Path(args.wait_for).exists() and time.time() < deadline:
             time.sleep(0.2)
         time.sleep(1.0)
-    ms, load0 = [], _load()
+    ms, cpu, load0 = [], [], _load()
     for _ in range(args.repeat):
         for q in qs:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()  # CPU of every thread of the process
             engine.answer(q)
             ms.append((time.perf_counter() - t) * 1000)
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 1), "p95_ms": round(float(np.percentile(ms, 95)), 1),
-            "max_ms": round(max(ms), 1), "n": len(ms), "load": round((load0 + _load()) / 2, 1),
-            "backend": engine.retriever.embedder.backend}
+            cpu.append((time.process_time() - c) * 1000)
+    pct = lambda xs, p: round(float(np.percentile(xs, p)), 1)  # noqa: E731
+    return {"p50_ms": pct(ms, 50), "p95_ms": pct(ms, 95), "max_ms": round(max(ms), 1),
+            "cpu_p50_ms": pct(cpu, 50), "cpu_p95_ms": pct(cpu, 95), "n": len(ms),
+            "load": round((load0 + _load()) / 2, 1), "backend": engine.retriever.embedder.backend}
 
 
 def worker_embed(args) -> dict:
@@ -108,10 +110,11 @@ def worker_embed(args) -> dict:
     texts = bench_passages(args.passages)
     embedder = load_embedder(model_setting(), purpose="index")
     embedder.passages(texts[:16])  # warm-up
-    load0, t = _load(), time.perf_counter()
+    load0, t, c = _load(), time.perf_counter(), time.process_time()
     embedder.passages(texts)
-    dt = time.perf_counter() - t
+    dt, cpu = time.perf_counter() - t, time.process_time() - c
     return {"passages": len(texts), "seconds": round(dt, 1), "per_s": round(len(texts) / dt, 1),
+            "per_cpu_s": round(len(texts) / cpu, 1),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
             "load": round((load0 + _load()) / 2, 1), "backend": embedder.backend}
 
@@ -205,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--torch-index", default=str(REPO / "var" / "index-torch"))
     ap.add_argument("--out", help="write the figures here as JSON")
     ap.add_argument("--skip", default="", help="comma-separated parts to skip: latency,cold,embed")
+    ap.add_argument("--backends", default="onnx,torch", help="which backends to measure")
     args = ap.parse_args(argv)
     if args.cmd == "latency":
         print(json.dumps(worker_latency(args)))
@@ -217,12 +221,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     skip = set(filter(None, args.skip.split(",")))
+    backends = args.backends.split(",")
     idx = {"onnx": args.onnx_index, "torch": args.torch_index}
     results: dict = {"cpus": os.cpu_count()}
     say = lambda k, v: print(f"{k}: {json.dumps(v)}", flush=True)  # noqa: E731
     if "latency" not in skip:
         configs = [("onnx 1 thread", "onnx", 0, 1), ("onnx 2 threads", "onnx", 0, 2),
                    ("torch default threads", "torch", 0, 0), ("torch 1 thread", "torch", 1, 0)]
+        configs = [c for c in configs if c[1] in backends]
         for loaded in (False, True):
             for name, backend, tt, ot in configs:
                 key = f"latency {name}{' + concurrent index build' if loaded else ''}"
@@ -230,11 +236,11 @@ def main(argv: list[str] | None = None) -> int:
                 say(key, results[key])
     if "cold" not in skip:
         q = "toi co duoc ra ngoai khong"
-        for backend in ("onnx", "torch"):
+        for backend in backends:
             results[f"cold start {backend}"] = cold_start(backend, idx[backend], q)
             say(f"cold start {backend}", results[f"cold start {backend}"])
     if "embed" not in skip:
-        for backend in ("onnx", "torch", "onnx"):
+        for backend in (backends + ["onnx"] if len(backends) > 1 else backends):
             key = f"embed {backend}" + (" (again)" if f"embed {backend}" in results else "")
             results[key] = _run_worker(["embed"], backend)
             say(key, results[key])
