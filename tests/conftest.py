@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The shared fixtures below embed with sentence-transformers, the reference backend; the CLI and
+# channel subprocesses inherit this so they serve those indexes. test_onnx_backend.py tests the
+# ONNX backend (the default for the shipped model) with its own index.
+os.environ.setdefault("RULEBOT_BACKEND", "torch")
 REPO = Path(__file__).resolve().parent.parent
 
 
