@@ -69,12 +69,15 @@ def test_onnx_embedder_output(onnx_embedder):
 
 
 def test_serving_imports_neither_torch_nor_transformers(tiny_index, model_dir):
-    """A process that loads the Engine and answers a question never imports the torch stack."""
+    """A process that loads the Engine and answers a question never imports the torch stack,
+    and the first question (typed without diacritics) imports nothing: all of it is load time."""
     code = (
         "import sys\n"
         "from retrieval.engine import Engine\n"
         f"e = Engine.load({str(tiny_index)!r}, {str(model_dir)!r})\n"
+        "loaded = set(sys.modules)\n"
         "a = e.answer('co phai deo khau trang khong')\n"
+        "assert set(sys.modules) == loaded, sorted(set(sys.modules) - loaded)\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('torch', 'transformers', 'sentence_transformers', 'sklearn', 'sklearn_crfsuite'))\n"
         "print(a.status, e.retriever.embedder.backend, heavy)\n")
