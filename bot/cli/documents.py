@@ -304,14 +304,14 @@ def _stage(args, docs) -> _Staged:
     """The index generation for `docs`, written but not current; none when there is no index
     yet (the next `rulebot index` builds it with everything in the store)."""
     from retrieval import faq, settings
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
     from retrieval.index_update import stage
 
     index = settings.index_dir(args.index)
     if not (index / "manifest.json").is_file():
         return _Staged(None, index)
     entries = faq.load(settings.DEFAULT_FAQ, docs)
-    return _Staged(stage(index, docs, Embedder(settings.model_setting(args.model)), entries), index)
+    return _Staged(stage(index, docs, load_embedder(settings.model_setting(args.model), purpose="index"), entries), index)
 
 
 def _publish(args, staged: _Staged):
