@@ -48,8 +48,12 @@ class Embedder:
         if Path(model) == default_model_dir() and not Path(model).is_dir():
             raise ModelNotAvailable(
                 f"The embedding model is not set up yet ({model}). Run: rulebot setup-model")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+        except ImportError:  # a serving-only install (the image's runtime stage)
+            raise ModelNotAvailable("The torch backend needs the model extra: pip install -e '.[model]' "
+                                    "(./setup.sh installs it), or use RULEBOT_BACKEND=onnx.") from None
 
         hf_logging.disable_progress_bar()
         hf_logging.set_verbosity_error()

@@ -22,7 +22,6 @@ index built with it records. Built in a temporary directory and renamed, under a
 """
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import hashlib
 import json
@@ -300,25 +299,3 @@ def ensure_default_model(model_dir: Path) -> Path:
     if backend_setting(str(out)) == "onnx":
         ensure_onnx(out)
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m retrieval.onnx_export", description=__doc__.split("\n")[0])
-    ap.add_argument("model_dir", type=Path, nargs="?", help="the converted model (default: the shipped one)")
-    ap.add_argument("--force", action="store_true", help="export again even if the marker is present")
-    args = ap.parse_args(argv)
-    from .settings import default_model_dir
-
-    model_dir = (args.model_dir or default_model_dir()).expanduser()
-    try:
-        if args.force:
-            (onnx_dir(model_dir.resolve()) / MARKER).unlink(missing_ok=True)
-        print(ensure_onnx(model_dir))
-    except ModelSetupError as e:
-        _log(f"error: {e}")
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Serving and indexing figures for the two embedding backends, measured in one run.
 
-    python -m retrieval.backend_bench --out reports/onnx-backend-bench.json
+    rulebot bench-backends          (figures to reports/onnx-backend-bench.json, a table with ratios)
 
 Each figure comes from a fresh process, so one backend's imports never flatter the other's:
   * answer path: Engine.answer over every 3rd gold question (about 140), p50/p95, warm, alone
@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
+WORKER = "retrieval.evaluation.backend_bench"
 PY = sys.executable
 TITLE = "Hỏi đáp về COVID-19"  # the heading `rulebot vicov19qa` gives its passages
 
@@ -46,9 +47,9 @@ def gold_questions(step: int = 3) -> list[str]:
 
 def bench_passages(limit: int = 1000) -> list[str]:
     """The shipped clauses as the index reads them, then ViCoV19QA answers up to `limit`."""
-    from . import faq
-    from .chunking import chunk_document
-    from .index import passage_text
+    from .. import faq
+    from ..chunking import chunk_document
+    from ..index import passage_text
 
     docs, _ = faq.curated()
     by_id = {d.source.id: d.source for d in docs}
@@ -75,9 +76,9 @@ def worker_latency(args) -> dict:
         import torch
         torch.set_num_threads(args.torch_threads)
     if args.onnx_threads:
-        from . import onnx_embedding
+        from .. import onnx_embedding
         onnx_embedding.session_threads = lambda purpose: args.onnx_threads
-    from .engine import Engine
+    from ..engine import Engine
 
     engine = Engine.load(args.index)
     qs = gold_questions()
@@ -104,8 +105,8 @@ def worker_latency(args) -> dict:
 def worker_embed(args) -> dict:
     import resource
 
-    from .embedding import load_embedder
-    from .settings import model_setting
+    from ..embedding import load_embedder
+    from ..settings import model_setting
 
     texts = bench_passages(args.passages)
     embedder = load_embedder(model_setting(), purpose="index")
@@ -121,10 +122,10 @@ def worker_embed(args) -> dict:
 
 def worker_compete(args) -> None:
     """An index build, repeated until killed; touches `ready` once the first embedding starts."""
-    from . import faq
-    from .embedding import load_embedder
-    from .index import build
-    from .settings import model_setting
+    from .. import faq
+    from ..embedding import load_embedder
+    from ..index import build
+    from ..settings import model_setting
 
     embedder = load_embedder(model_setting(), purpose="index")
     inner = embedder.passages
@@ -142,7 +143,7 @@ def worker_compete(args) -> None:
 
 # ------------------------------------------------------------------------------------- driver
 def _run_worker(argv: list[str], backend: str) -> dict:
-    out = subprocess.run([PY, "-m", "retrieval.backend_bench", *argv], capture_output=True, text=True,
+    out = subprocess.run([PY, "-m", WORKER, *argv], capture_output=True, text=True,
                          env=_env(backend), cwd=REPO, timeout=1800)
     if out.returncode != 0:
         raise RuntimeError(f"{argv}: {out.stderr[-2000:]}")
@@ -160,7 +161,7 @@ def latency(backend: str, index: str, loaded: bool, torch_threads: int = 0, onnx
         return _run_worker(argv, backend)
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready"
-        rival = subprocess.Popen([PY, "-m", "retrieval.backend_bench", "compete", "--ready", str(ready)],
+        rival = subprocess.Popen([PY, "-m", WORKER, "compete", "--ready", str(ready)],
                                  env=_env("onnx"), cwd=REPO, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -191,40 +192,45 @@ def cold_start(backend: str, index: str, question: str, runs: int = 3) -> dict:
             "cpu_s": round(cpu, 2), "load": round(load, 1)}
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m retrieval.backend_bench")
-    sub = ap.add_subparsers(dest="cmd")
-    p = sub.add_parser("latency")
-    p.add_argument("--index", required=True)
-    p.add_argument("--repeat", type=int, default=2)
-    p.add_argument("--torch-threads", type=int, default=0)
-    p.add_argument("--onnx-threads", type=int, default=0)
-    p.add_argument("--wait-for")
-    p = sub.add_parser("embed")
-    p.add_argument("--passages", type=int, default=1000)
-    p = sub.add_parser("compete")
-    p.add_argument("--ready", required=True)
-    ap.add_argument("--onnx-index", default=str(REPO / "var" / "index-onnx"))
-    ap.add_argument("--torch-index", default=str(REPO / "var" / "index-torch"))
-    ap.add_argument("--out", help="write the figures here as JSON")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: latency,cold,embed")
-    ap.add_argument("--backends", default="onnx,torch", help="which backends to measure")
-    args = ap.parse_args(argv)
-    if args.cmd == "latency":
-        print(json.dumps(worker_latency(args)))
-        return 0
-    if args.cmd == "embed":
-        print(json.dumps(worker_embed(args)))
-        return 0
-    if args.cmd == "compete":
-        worker_compete(args)
-        return 0
+def ensure_indexes(indexes: dict[str, str], log) -> None:
+    """Each backend's index of the shipped documents, built (by that backend) when missing or stale."""
+    for backend, path in indexes.items():
+        out = subprocess.run([PY, "-m", "bot.cli", "setup", "--index", path], env=_env(backend), cwd=REPO,
+                             capture_output=True, text=True, timeout=3600)
+        if out.returncode != 0:
+            raise RuntimeError(f"building the {backend} index: {out.stderr[-2000:]}")
+        log(f"{backend} index: {path}")
 
-    skip = set(filter(None, args.skip.split(",")))
-    backends = args.backends.split(",")
-    idx = {"onnx": args.onnx_index, "torch": args.torch_index}
+
+def ratios(results: dict) -> list[tuple[str, str, str, str]]:
+    """(figure, onnx, torch, onnx/torch) rows for the table printed at the end."""
+    rows = []
+    pairs = [("answer p50 ms", "latency onnx 1 thread", "latency torch default threads", "p50_ms"),
+             ("answer p95 ms", "latency onnx 1 thread", "latency torch default threads", "p95_ms"),
+             ("answer p50 ms, index build beside", "latency onnx 1 thread + concurrent index build",
+              "latency torch default threads + concurrent index build", "p50_ms"),
+             ("answer p95 ms, index build beside", "latency onnx 1 thread + concurrent index build",
+              "latency torch default threads + concurrent index build", "p95_ms"),
+             ("cold start s (ask, to the first line)", "cold start onnx", "cold start torch", "seconds"),
+             ("cold start peak RSS MB", "cold start onnx", "cold start torch", "rss_mb"),
+             ("passages embedded per s", "embed onnx", "embed torch", "per_s"),
+             ("indexing peak RSS MB", "embed onnx", "embed torch", "peak_rss_mb")]
+    for label, a, b, key in pairs:
+        x, y = results.get(a, {}).get(key), results.get(b, {}).get(key)
+        if x is None and y is None:
+            continue
+        ratio = f"{x / y:.2f}" if x is not None and y else ""
+        rows.append((label, "" if x is None else str(x), "" if y is None else str(y), ratio))
+    return rows
+
+
+def benchmark(onnx_index: str, torch_index: str, out: Path | None, skip: set[str], backends: list[str],
+              log=print) -> dict:
+    """Every figure in one run, backends interleaved; returns them and prints a table with ratios."""
+    idx = {"onnx": onnx_index, "torch": torch_index}
+    ensure_indexes({b: idx[b] for b in backends}, log)
     results: dict = {"cpus": os.cpu_count()}
-    say = lambda k, v: print(f"{k}: {json.dumps(v)}", flush=True)  # noqa: E731
+    say = lambda k, v: log(f"{k}: {json.dumps(v)}")  # noqa: E731
     if "latency" not in skip:
         configs = [("onnx 1 thread", "onnx", 0, 1), ("onnx 2 threads", "onnx", 0, 2),
                    ("torch default threads", "torch", 0, 0), ("torch 1 thread", "torch", 1, 0)]
@@ -244,8 +250,35 @@ def main(argv: list[str] | None = None) -> int:
             key = f"embed {backend}" + (" (again)" if f"embed {backend}" in results else "")
             results[key] = _run_worker(["embed"], backend)
             say(key, results[key])
-    if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    if out:
+        Path(out).write_text(json.dumps(results, indent=2) + "\n")
+    log("\n| figure | onnx | torch | onnx / torch |\n|---|--:|--:|--:|")
+    for row in ratios(results):
+        log("| " + " | ".join(row) + " |")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The worker processes the benchmark starts (one figure each, printed as JSON)."""
+    ap = argparse.ArgumentParser(prog=f"python -m {WORKER}")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("latency")
+    p.add_argument("--index", required=True)
+    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--torch-threads", type=int, default=0)
+    p.add_argument("--onnx-threads", type=int, default=0)
+    p.add_argument("--wait-for")
+    p = sub.add_parser("embed")
+    p.add_argument("--passages", type=int, default=1000)
+    p = sub.add_parser("compete")
+    p.add_argument("--ready", required=True)
+    args = ap.parse_args(argv)
+    if args.cmd == "latency":
+        print(json.dumps(worker_latency(args)))
+    elif args.cmd == "embed":
+        print(json.dumps(worker_embed(args)))
+    else:
+        worker_compete(args)
     return 0
 
 
