@@ -152,7 +152,6 @@ def rig(tmp_path: Path, clock=None, https: bool = False, extra_routes=(), store=
     from bot.exchange_log import ExchangeLog
     from bot.officials import Officials
     from bot.service import Service
-
     from retrieval.documents import Store
 
     store = store or Store(tmp_path / "documents")

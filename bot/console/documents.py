@@ -23,6 +23,7 @@ from starlette.responses import Response
 from bot import document_ops as ops
 from bot.engine_holder import Job, JobError
 from bot.validity_text import name as doc_name
+from retrieval.corpus import CorpusError
 from retrieval.documents import DocumentError, NewDocument, Store
 from retrieval.validity import KINDS, status
 
@@ -186,7 +187,7 @@ async def documents_list(request: Request, who) -> Response:
     try:
         rows = await run_in_threadpool(ops.rows, desk.store)
         error = None
-    except Exception as e:  # a hand-edited manifest that no longer loads: say so, do not crash
+    except CorpusError as e:  # a hand-edited manifest that no longer loads: say so, do not crash
         log.warning("document store not readable: %s", e)
         rows, error = [], "Không đọc được kho văn bản. Hãy chạy “rulebot documents list” trên máy chủ để xem lỗi."
     sources = {r.source.id: r.source for r in rows}
@@ -208,8 +209,8 @@ async def document_detail(request: Request, who) -> Response:
         return back(f"/documents/{sid}/text?{request.url.query}")
     try:
         rows = await run_in_threadpool(ops.rows, desk.store)
-    except Exception:
-        return _refuse(request, 500, "Không đọc được kho văn bản.")
+    except CorpusError:
+        return _refuse(request, 500, "Không đọc được kho văn bản. Hãy chạy “rulebot documents list” trên máy chủ.")
     r = next((x for x in rows if x.source.id == sid), None)
     if r is None:
         return _refuse(request, 404, "Không có văn bản này.")
@@ -246,7 +247,7 @@ async def _form(request, fields: dict, error: str | None = None, status_code: in
     desk = _desk(request)
     try:
         others = [r.source for r in await run_in_threadpool(ops.rows, desk.store)]
-    except Exception:
+    except CorpusError:
         others = []
     return _render(request, "document_new.html", status=status_code, f=fields, error=error, kinds=KINDS,
                    others=sorted(others, key=lambda s: s.date or date.min, reverse=True),
@@ -275,7 +276,7 @@ async def document_preview(request: Request, who, form) -> Response:
     except DocumentError as e:
         desk.uploads.discard(staged.token)
         return await _form(request, fields, error_text(e), 400)
-    except Exception:
+    except Exception:  # an extractor's own failure on a malformed file: the form again, not a 500
         desk.uploads.discard(staged.token)
         log.exception("preview failed")
         return await _form(request, fields, "Không đọc được tệp này. Hãy kiểm tra lại tệp.", 400)

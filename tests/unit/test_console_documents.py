@@ -65,7 +65,7 @@ def test_the_list_shows_every_document_with_its_status_today_and_clause_count(wo
     for s in index.sources.values():
         assert f'href="/documents/{s.id}"' in page
         n = sum(ch.source_id == s.id for ch in index.chunks)
-        assert re.search(rf'href="/documents/{re.escape(s.id)}".*?class="num">{n}</td>', page, re.S)
+        assert re.search(rf'href="/documents/{re.escape(s.id)}".*?class="num">{n}</td>', page, re.DOTALL)
     # Chỉ thị 17's distancing (as reported) ended on 7/8/2021; the other shipped texts say nothing of their end
     assert page.count("Hết hiệu lực từ 08/08/2021") == 1
     assert "Chưa rõ hiệu lực" in page
@@ -106,7 +106,7 @@ def test_publish_adds_the_document_and_the_engine_finds_its_clause(world):
     page = c.get("/documents").text
     assert TITLE in page and "Đang có hiệu lực từ 02/11/2026" in page
     n = sum(ch.source_id == "41-qd-ubnd-2026-11-02" for ch in r.holder.engine.index.chunks)
-    assert n >= 5 and re.search(rf'{re.escape(TITLE)}</a>.*?class="num">{n}</td>', page, re.S)
+    assert n >= 5 and re.search(rf'{re.escape(TITLE)}</a>.*?class="num">{n}</td>', page, re.DOTALL)
     hit = r.holder.engine.search(question).hits[0]
     assert hit.chunk.source_id == "41-qd-ubnd-2026-11-02" and f.BAN_LIVE_POULTRY in hit.chunk.text
     assert r.holder.generation == 1
@@ -214,7 +214,7 @@ def test_bad_files_and_fields_get_the_form_again_with_a_message_and_nothing_is_k
     resp = _preview(c, f.decision_docx(files / "qd-again.docx", extra="Một câu khác để văn bản khác đi."))
     assert resp.status_code == 400 and "Đã có văn bản số 41/QĐ-UBND năm 2026" in resp.text
     assert _files_under(store.root / ".uploads") == []
-    assert len(re.findall(r"^\[\[source\]\]", store.manifest.read_text(), re.M)) == 1
+    assert len(re.findall(r"^\[\[source\]\]", store.manifest.read_text(), re.MULTILINE)) == 1
 
 
 @pytest.mark.parametrize("name", ["../../../etc/cron.d/evil.txt", "..\\..\\win\\evil.txt", "/tmp/abs.txt",
