@@ -121,4 +121,5 @@ def create_app(settings: ConsoleSettings | None = None, *, engine_holder: Engine
         lifespan=lifespan_)
     app.state.console = console
     app.state.refuse = views.refuse
+    app.state.render = views.render
     return app

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from bot import document_ops as ops
 from bot.engine_holder import Job, JobError
@@ -166,9 +166,12 @@ def warnings(prepared, given_kind: str | None, sources: dict, today: date) -> li
 # --- pages ----------------------------------------------------------------------------------------
 
 def _render(request, name, **ctx):
-    from .views import render
-
+    render = request.app.state.render  # views.render, set by create_app (views imports this module)
     return render(request, name, KIND_NAMES=KIND_NAMES, **ctx)
+
+
+def back(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
 
 
 def _desk(request) -> DocumentDesk:
@@ -204,8 +207,6 @@ async def document_detail(request: Request, who) -> Response:
     desk = _desk(request)
     sid = request.path_params["sid"]
     if "start" in request.query_params:  # the old address of the quote-in-its-document view
-        from .views import back
-
         return back(f"/documents/{sid}/text?{request.url.query}")
     try:
         rows = await run_in_threadpool(ops.rows, desk.store)
@@ -287,8 +288,6 @@ async def document_preview(request: Request, who, form) -> Response:
 @page("editor")
 async def document_publish(request: Request, who, form) -> Response:
     """Add the previewed upload: store + index update, in the rebuild thread."""
-    from .views import back
-
     console = request.app.state.console
     desk = _desk(request)
     token = str(form.get("token") or "")
@@ -356,8 +355,6 @@ def refresh_validity(engine, store: Store) -> None:
 
 @page("editor")
 async def document_retire(request: Request, who, form) -> Response:
-    from .views import back
-
     console = request.app.state.console
     desk = _desk(request)
     sid = request.path_params["sid"]
