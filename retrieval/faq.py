@@ -57,7 +57,13 @@ def curated() -> tuple[list[Document], list[Entry]]:
     from .documents import Store
 
     docs = Store().documents()
-    return docs, load(settings.DEFAULT_FAQ, docs) + officials(docs)
+    return docs, curated_entries(docs)
+
+
+def curated_entries(docs: list[Document]) -> list[Entry]:
+    """The FAQ an index of `docs` is built with: the shipped lines and the officials' (an index
+    update must use the same, or the engine finds the index stale)."""
+    return load(settings.DEFAULT_FAQ, docs) + officials(docs)
 
 
 def officials(docs: list[Document]) -> list[Entry]:

@@ -30,7 +30,7 @@ from . import dense_index
 from .chunking import MAX_CHARS, chunk_document
 from .corpus import Document, checksum
 from .diacritics import AccentRestorer
-from .embedding import Embedder
+from .embedding import TextEmbedder
 from .faq import Entry, attach
 from .glossary import corpus_words
 from .lexical import LexicalIndex
@@ -130,11 +130,12 @@ def passage_text(chunk: Chunk, source: Source) -> str:
     return f"{heading}: {chunk.text}" if heading else chunk.text
 
 
-def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str = "",
+def build(docs: list[Document], embedder: TextEmbedder, out: Path, corpus_name: str = "",
           faq: Sequence[Entry] = (), progress: bool = False) -> dict:
     """Write a complete index to `out` (built beside it, then swapped in); with `progress`, the
     long steps report on stderr as they go (progress.py)."""
     t0 = time.perf_counter()
+    backend, backend_checksum = embedder.backend, embedder.backend_checksum  # a wrapper must pass them on
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
@@ -176,6 +177,8 @@ def build(docs: list[Document], embedder: Embedder, out: Path, corpus_name: str 
     manifest = {
         "format": FORMAT,
         "model": embedder.name,
+        "backend": backend,
+        "backend_checksum": backend_checksum,
         "dim": int(vectors.shape[1]),
         "corpus": corpus_name,
         "corpus_checksum": checksum(docs, faq),
@@ -240,7 +243,7 @@ def write_tables(path: Path, docs: Sequence[Document], chunks: Sequence[Chunk], 
     db.close()
 
 
-def _build_faq(links: list[tuple[str, int]], embedder: Embedder, accents: AccentRestorer, tmp: Path,
+def _build_faq(links: list[tuple[str, int]], embedder: TextEmbedder, accents: AccentRestorer, tmp: Path,
                progress: bool = False) -> None:
     """Questions are read as a resident's would be: shorthand expanded, diacritics restored."""
     questions = list(dict.fromkeys(q for q, _ in links))
@@ -269,8 +272,13 @@ def _load_faq(path: Path, db: sqlite_utils.Database) -> FaqIndex | None:
                     chunk=np.array([r["chunk_seq"] for r in rows]))
 
 
-def load(path: Path, model: str | None = None, expected_checksum: str | None = None) -> Index:
-    """Load an index, refusing one that does not match the configured model or corpus."""
+def load(path: Path, model: str | None = None, expected_checksum: str | None = None,
+         backend: tuple[str, str | None] | None = None) -> Index:
+    """Load an index, refusing one that does not match the configured model, backend or corpus.
+
+    `backend` is (name, checksum of its model file) as embedding.expected_backend gives it: the
+    same model on ONNX Runtime and on torch gives slightly different vectors, so an index is
+    served only by the backend that built it."""
     rebuild = f"rulebot index --index {path}"
     path = Path(os.path.realpath(path))  # one generation, even if another is published meanwhile
     mf = path / "manifest.json"
@@ -286,6 +294,13 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
         raise IndexNotUsable(
             f"The index at {path} was built with the model '{manifest.get('model')}', but the "
             f"configured model is '{model}'. Rebuild it with: {rebuild} --model {model}")
+    if backend and (manifest.get("backend", "torch"), manifest.get("backend_checksum")) != tuple(backend):
+        built = manifest.get("backend", "torch")
+        how = "was built with another export of the ONNX model" if built == backend[0] else \
+            f"was built with the {built} backend, but the configured backend is {backend[0]}"
+        model_arg = f" --model {model}" if model else ""
+        raise IndexNotUsable(f"The index at {path} {how}. Rebuild it with: "
+                             f"RULEBOT_BACKEND={backend[0]} {rebuild}{model_arg}")
     if expected_checksum and manifest.get("corpus_checksum") != expected_checksum:
         raise IndexNotUsable(f"The index at {path} is stale: the documents or the FAQ changed since it "
                           f"was built. Rebuild it with: {rebuild}")

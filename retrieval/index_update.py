@@ -37,7 +37,7 @@ import numpy as np
 from .chunking import chunk_document
 from .corpus import Document, checksum
 from .diacritics import AccentRestorer, grams
-from .embedding import Embedder
+from .embedding import TextEmbedder
 from .faq import Entry
 from .generations import _fsync_dir, current, publish  # noqa: F401 (publish: part of the update API)
 from . import dense_index
@@ -60,7 +60,7 @@ class Update:
 
 # --- staging an update --------------------------------------------------------------------
 
-def stage(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Sequence[Entry] = (),
+def stage(index: Path, docs: Sequence[Document], embedder: TextEmbedder, faq: Sequence[Entry] = (),
           corpus_name: str | None = None) -> Update:
     """Write, beside the current generation, the index a rebuild from `docs` would give: a
     document whose text and title are unchanged keeps its clauses and vectors; the others are
@@ -77,6 +77,10 @@ def stage(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Sequen
     if manifest.get("model") != embedder.name:
         raise IndexNotUsable(f"The index at {index} was built with '{manifest.get('model')}', not "
                              f"'{embedder.name}'. Rebuild it with: {rebuild}")
+    built_with = (manifest.get("backend", "torch"), manifest.get("backend_checksum"))
+    if built_with != (embedder.backend, embedder.backend_checksum):  # vectors must not mix
+        raise IndexNotUsable(f"The index at {index} was built with the {built_with[0]} backend, not "
+                             f"{embedder.backend}. Rebuild it with: RULEBOT_BACKEND={embedder.backend} {rebuild}")
     tmp = Path(tempfile.mkdtemp(prefix=f".{index.name}.updating-", dir=index.parent))
     try:
         shutil.copyfile(old / "index.db", tmp / "index.db")
@@ -122,7 +126,7 @@ def stage(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Sequen
         raise
 
 
-def update(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Sequence[Entry] = ()) -> Update:
+def update(index: Path, docs: Sequence[Document], embedder: TextEmbedder, faq: Sequence[Entry] = ()) -> Update:
     """stage() then publish(): the index at `index` now holds exactly `docs`."""
     staged = stage(index, docs, embedder, faq)
     staged.path = publish(staged.path, index)
@@ -130,7 +134,7 @@ def update(index: Path, docs: Sequence[Document], embedder: Embedder, faq: Seque
 
 
 def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document], docs: list[Document],
-           embedder: Embedder, seconds: dict, dense_info: dict | None = None
+           embedder: TextEmbedder, seconds: dict, dense_info: dict | None = None
            ) -> tuple[list[str], list[str], int, int, dict]:
     t = time.perf_counter()
     before = {d.source.id: d for d in old_docs}

@@ -16,7 +16,7 @@ from . import candidates
 from .abstention import Abstention
 from .answer_kind import asked_for, states
 from .coverage import ClauseTexts, WordCoverage
-from .embedding import Embedder
+from .embedding import TextEmbedder
 from .fusion import Ranking, fuse
 from .glossary import Glossary
 from .index import Index
@@ -47,7 +47,7 @@ class Result:
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder: Embedder | None, ranking: Ranking = Ranking(),
+    def __init__(self, index: Index, embedder: TextEmbedder | None, ranking: Ranking = Ranking(),
                  abstention: Abstention = Abstention(), glossary: Glossary = Glossary()):
         self.index = index
         self.embedder = embedder

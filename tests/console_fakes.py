@@ -40,8 +40,8 @@ class FakeIndex:
 
 
 class FakeEngine:
-    def __init__(self, faq_entries=(), bar: float = 0.75):
-        ds = docs()
+    def __init__(self, faq_entries=(), bar: float = 0.75, documents=None):
+        ds = docs() if documents is None else documents
         chunks = [c for d in ds for c in chunk_document(d.source.id, d.text)]
         self.index = FakeIndex({d.source.id: d.source for d in ds}, {d.source.id: d.text for d in ds}, chunks,
                                {"built_at": "2021-08-01T00:00:00+00:00", "documents": len(ds), "chunks": len(chunks),
@@ -80,7 +80,24 @@ def fake_build(docs_, entries, out, engine):
 
 
 def fake_load(out, engine, docs_, entries):
-    return FakeEngine(entries, bar=engine.bar)
+    return FakeEngine(entries, bar=engine.bar, documents=docs_)
+
+
+class FakeTarget:
+    """Stands for the index a document change is carried into: records what would be staged,
+    and "embeds" the clauses of documents it has not seen (no model)."""
+
+    def __init__(self, engine):
+        self.known = {c.source_id for c in engine.index.chunks}
+
+    def stage(self, docs_):
+        new = [d for d in docs_ if d.source.id not in self.known]
+        n = sum(len(chunk_document(d.source.id, d.text)) for d in new)
+        return SimpleNamespace(path=Path("fake-generation"), embedded=n, seconds={"total": 0.0},
+                               manifest={"chunks": sum(len(chunk_document(d.source.id, d.text)) for d in docs_)})
+
+    def publish(self, update):
+        return update
 
 
 # --- a console on temporary files ----------------------------------------------------------------
@@ -126,7 +143,7 @@ class Rig:
         return b"".join(p.read_bytes() for p in sorted(self.tmp.rglob("*")) if p.is_file())
 
 
-def rig(tmp_path: Path, clock=None, https: bool = False, extra_routes=()) -> Rig:
+def rig(tmp_path: Path, clock=None, https: bool = False, extra_routes=(), store=None) -> Rig:
     from argon2 import PasswordHasher
 
     from bot.console.app import create_app
@@ -135,7 +152,9 @@ def rig(tmp_path: Path, clock=None, https: bool = False, extra_routes=()) -> Rig
     from bot.exchange_log import ExchangeLog
     from bot.officials import Officials
     from bot.service import Service
+    from retrieval.documents import Store
 
+    store = store or Store(tmp_path / "documents")
     holder = EngineHolder(FakeEngine())
     log = ExchangeLog(tmp_path / "log.db", salt="test-salt")
     kw = {"clock": clock} if clock else {}
@@ -147,13 +166,14 @@ def rig(tmp_path: Path, clock=None, https: bool = False, extra_routes=()) -> Rig
     def corpus():  # what faq.curated() gives when RULEBOT_OFFICIALS_FAQ names faq_file
         from retrieval import faq
 
-        return docs(), faq.load(faq_file, docs()) if faq_file.is_file() else []
+        ds = store.documents()
+        return ds, faq.load(faq_file, ds) if faq_file.is_file() else []
 
     rebuilder = Rebuilder(holder, tmp_path / "index", corpus=corpus, build=fake_build, load=fake_load)
     app = create_app(ConsoleSettings(secret="s" * 40, https=https, index_dir=None), engine_holder=holder,
                      exchange_log_path=tmp_path / "log.db", officials=officials,
                      officials_faq_path=faq_file, rebuilder=rebuilder, docs=docs,
-                     extra_routes=extra_routes)
+                     extra_routes=extra_routes, documents=store, index_target=FakeTarget)
     return Rig(app, holder, log, Service(holder, log), officials, rebuilder, tmp_path)
 
 

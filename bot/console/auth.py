@@ -57,9 +57,11 @@ def safe_next(value: str | None) -> str:
 Handler = Callable[..., Awaitable[Response]]
 
 
-def page(role: str = "reviewer") -> Callable[[Handler], Handler]:
+def page(role: str = "reviewer", files: int = 0, max_bytes: int | None = None) -> Callable[[Handler], Handler]:
     """Guard a console endpoint: a live session with at least `role`, and for a POST the CSRF
-    token. The handler gets (request, official) for GET and (request, official, form) for POST."""
+    token. The handler gets (request, official) for GET and (request, official, form) for POST.
+    A POST may carry `files` uploaded files; one declaring more than `max_bytes` is refused
+    before it is read."""
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
@@ -67,7 +69,9 @@ def page(role: str = "reviewer") -> Callable[[Handler], Handler]:
             refuse = request.app.state.refuse  # the error page, set by create_app (views renders it)
             who = await current(request)
             if request.method == "POST":
-                form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+                if max_bytes is not None and _declared(request) > max_bytes:
+                    return refuse(request, 413, f"Tệp lớn quá (tối đa {max_bytes // (1024 * 1024)} MB).")
+                form = await request.form(max_files=files, max_fields=MAX_FIELDS)
                 if who is None:
                     return refuse(request, 403, "Phiên đăng nhập đã hết. Vui lòng đăng nhập lại.")
                 if not csrf_ok(request, form):
@@ -86,3 +90,10 @@ def page(role: str = "reviewer") -> Callable[[Handler], Handler]:
         return endpoint
 
     return wrap
+
+
+def _declared(request: Request) -> int:
+    try:
+        return int(request.headers.get("content-length") or 0)
+    except ValueError:
+        return 0

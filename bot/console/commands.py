@@ -116,7 +116,7 @@ def load_or_build(index_dir: str | None, model: str | None):
     come back up on its own."""
     from retrieval import faq, settings
     from retrieval.corpus import checksum
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
     from retrieval.engine import Engine
     from retrieval.glossary import Glossary
     from retrieval.index import IndexNotUsable, build, load
@@ -127,10 +127,11 @@ def load_or_build(index_dir: str | None, model: str | None):
     except IndexNotUsable as why:
         print(f"{why}\nBuilding it now…", file=sys.stderr, flush=True)
     path = settings.index_dir(index_dir)
-    embedder = Embedder(settings.model_setting(model))
+    embedder = load_embedder(settings.model_setting(model))
     docs, entries = faq.curated()
     build(docs, embedder, path, corpus_name="manifest", faq=entries)
-    index = load(path, model=embedder.name, expected_checksum=checksum(docs, entries))
+    index = load(path, model=embedder.name, expected_checksum=checksum(docs, entries),
+                 backend=(embedder.backend, embedder.backend_checksum))
     return Engine(index, Retriever(index, embedder, glossary=Glossary.load(settings.glossary_path(True))))
 
 

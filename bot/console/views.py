@@ -22,6 +22,7 @@ from bot.officials import ROLES, OfficialsError
 from retrieval.answer import check_question
 from retrieval.text import normalise
 
+from . import documents as docpages
 from . import stats
 from .auth import csrf_ok, csrf_token, current, flash, page, safe_next
 from .exchanges import VN, QueueFilter
@@ -632,7 +633,13 @@ def routes() -> list[Route]:
         Route("/review/{xid}/verdict", verdict, methods=["POST"]),
         Route("/review/{xid}/comment", comment, methods=["POST"]),
         Route("/review/{xid}/promote", promote, methods=["POST"]),
-        Route("/documents/{sid}", document),
+        Route("/documents", docpages.documents_list),
+        Route("/documents/new", docpages.document_new, methods=["GET"]),
+        Route("/documents/new", docpages.document_preview, methods=["POST"]),
+        Route("/documents/publish", docpages.document_publish, methods=["POST"]),
+        Route("/documents/{sid}", docpages.document_detail),
+        Route("/documents/{sid}/text", document),
+        Route("/documents/{sid}/retire", docpages.document_retire, methods=["POST"]),
         Route("/dashboard", dashboard),
         Route("/faq", faq_page),
         Route("/faq/remove", faq_remove, methods=["POST"]),

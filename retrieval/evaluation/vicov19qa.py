@@ -90,6 +90,7 @@ def ensure_index(docs: list[dict], work: Path, embedder, reuse: bool, log) -> tu
     except (OSError, ValueError):
         old = {}
     if reuse and old.get("corpus_checksum") == checksum(loaded) and old.get("model") == embedder.name \
+            and old.get("backend", "torch") == embedder.backend and old.get("backend_checksum") == embedder.backend_checksum \
             and old.get("format") == FORMAT:
         log(f"Reusing the index at {index_dir} (built {old.get('built_at')})")
         return old, True
@@ -230,7 +231,7 @@ def benchmark(data: Path = DEFAULT_DATA, work: Path = WORK, out: Path = ev_.REPO
               model: str | None = None, reuse_index: bool = False, log=print) -> tuple[ev_.Evaluation, Path, Path]:
     """Index the answers, choose fusion settings on training questions, evaluate on validation,
     write the report; returns the evaluation and the report's two files."""
-    from ..embedding import Embedder
+    from ..embedding import load_embedder
     from ..engine import Engine
     from ..glossary import Glossary
     from ..index import load
@@ -240,9 +241,10 @@ def benchmark(data: Path = DEFAULT_DATA, work: Path = WORK, out: Path = ev_.REPO
     train, val = (read_pairs(data / FILES[s], s) for s in ("train", "val"))
     docs, passage_of = passages(train + val)
     log(f"{len(train) + len(val)} answers → {len(docs)} distinct passages; {len(val)} validation questions")
-    embedder = Embedder(settings.model_setting(model))
+    embedder = load_embedder(settings.model_setting(model), purpose="index")
     built, reused = ensure_index(docs, work, embedder, reuse_index, log)
-    index = load(work / "index", model=embedder.name)
+    index = load(work / "index", model=embedder.name,
+                 backend=(embedder.backend, embedder.backend_checksum))
     glossary = Glossary.load(settings.glossary_path(default_corpus=False))
     engine = Engine(index, Retriever(index, embedder, glossary=glossary))
     texts = {d["id"]: d["text"] for d in docs}

@@ -2,7 +2,9 @@
 against the fake Bot API, answers per second. A benchmark (printed, never asserted):
 
     .venv/bin/python tests/channels/throughput.py [--channel telegram|zalo|both] [--questions 200]
-        [--repo DIR]    # the checkout whose code runs the bot (e.g. an older commit, to compare)
+        [--repo DIR]    # the checkout whose code runs the bot
+        [--baseline DIR --baseline-index DIR]   # an older checkout run in the same session, interleaved,
+                                                # and the ratio of answers/s printed per channel
 
 Questions come from the gold set (every k-th), spread over enough chats that the flood limit
 (5 per 10 s per resident) never applies. Time runs from the first question pushed to the last
@@ -83,13 +85,26 @@ def main() -> int:
     ap.add_argument("--repo", default=str(REPO), help="the checkout whose code runs the bot")
     ap.add_argument("--index", help="index directory (default: the bot's own default)")
     ap.add_argument("--model", help="model (default: the bot's own default)")
+    ap.add_argument("--baseline", help="another checkout to run interleaved with this one, for ratios")
+    ap.add_argument("--baseline-index", help="the index the baseline serves (default: its own default)")
     args = ap.parse_args()
     channels = ("telegram", "zalo") if args.channel == "both" else (args.channel,)
-    print(f"{'channel':<10}{'questions':>10}{'seconds':>9}{'answers/s':>11}{'p50 ms':>9}{'p95 ms':>9}   code: {args.repo}")
+    runs = [("this", Path(args.repo).resolve(), args.index)]
+    if args.baseline:
+        runs.append(("baseline", Path(args.baseline).resolve(), args.baseline_index))
+    for name, repo, _ in runs:
+        print(f"{name}: {repo}")
+    print(f"{'code':<10}{'channel':<10}{'questions':>10}{'seconds':>9}{'answers/s':>11}{'p50 ms':>9}{'p95 ms':>9}")
+    rate: dict = {}
     for c in channels:
-        r = run(c, args.questions, Path(args.repo).resolve(), args.index, args.model)
-        print(f"{r['channel']:<10}{r['questions']:>10}{r['seconds']:>9.1f}{r['per_second']:>11.2f}"
-              f"{r['p50_ms']:>9.0f}{r['p95_ms']:>9.0f}", flush=True)
+        for name, repo, index in runs:
+            r = run(c, args.questions, repo, index, args.model)
+            rate[name, c] = r["per_second"]
+            print(f"{name:<10}{r['channel']:<10}{r['questions']:>10}{r['seconds']:>9.1f}{r['per_second']:>11.2f}"
+                  f"{r['p50_ms']:>9.0f}{r['p95_ms']:>9.0f}", flush=True)
+    if args.baseline:
+        for c in channels:
+            print(f"{c}: {rate['this', c] / rate['baseline', c]:.2f}x the baseline's answers/s")
     return 0
 
 

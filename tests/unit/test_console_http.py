@@ -259,8 +259,12 @@ def test_the_exchange_page_shows_the_reply_as_seen_and_the_quote_in_its_document
     source = r.holder.engine.index.sources[ex.answer.main.source.id]
     assert f"<mark>{escape(ex.answer.main.quote)}</mark>" in page
     assert source.title in page
-    doc = c.get(f"/documents/{source.id}?start={ex.answer.main.start}&end={ex.answer.main.end}").text
+    where = f"start={ex.answer.main.start}&end={ex.answer.main.end}"
+    assert f'href="/documents/{source.id}/text?{where.replace("&", "&amp;")}' in page
+    doc = c.get(f"/documents/{source.id}/text?{where}").text
     assert '<mark id="hl">' in doc
+    old = c.get(f"/documents/{source.id}?{where}")  # the address this view had before the document pages
+    assert old.status_code == 303 and old.headers["location"] == f"/documents/{source.id}/text?{where}"
 
 
 def test_queue_filters_search_and_a_confidence_column_when_the_log_has_one(tmp_path):

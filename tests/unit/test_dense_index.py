@@ -47,7 +47,7 @@ def test_an_unknown_kind_is_refused():
 
 
 class FakeEmbedder:
-    name, dim = "fake", 16
+    name, dim, backend, backend_checksum = "fake", 16, "torch", None
 
     def passages(self, texts, batch_size=32):
         return unit_vectors(len(texts), seed=len(texts))

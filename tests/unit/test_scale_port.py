@@ -138,7 +138,7 @@ def test_subject_coverage_of_an_index_with_and_without_its_words():
 # --- index updates keep the kind a full build would choose -----------------------------------
 
 class FakeEmbedder:
-    name, dim = "fake", 16
+    name, dim, backend, backend_checksum = "fake", 16, "torch", None
 
     def passages(self, texts, batch_size=32):
         return unit_vectors(len(texts), seed=len(texts))
