@@ -43,6 +43,7 @@ from .generations import _fsync_dir, current, publish  # noqa: F401 (publish: pa
 from . import dense_index
 from .index import IndexNotUsable, passage_text, write_words
 from .lexical import LexicalIndex, document_tokens
+from .progress import Progress, in_slices, track
 from .text import nfc, words
 from .types import Chunk, Source
 
@@ -61,7 +62,7 @@ class Update:
 # --- staging an update --------------------------------------------------------------------
 
 def stage(index: Path, docs: Sequence[Document], embedder: TextEmbedder, faq: Sequence[Entry] = (),
-          corpus_name: str | None = None) -> Update:
+          corpus_name: str | None = None, progress: bool = False) -> Update:
     """Write, beside the current generation, the index a rebuild from `docs` would give: a
     document whose text and title are unchanged keeps its clauses and vectors; the others are
     chunked and embedded; documents no longer listed are dropped. Nothing becomes current."""
@@ -93,7 +94,7 @@ def stage(index: Path, docs: Sequence[Document], embedder: TextEmbedder, faq: Se
         t = time.perf_counter()
         _ensure_caches(db, old_docs)
         seconds["caches"] = time.perf_counter() - t
-        result = _apply(db, old, tmp, old_docs, list(docs), embedder, seconds, manifest.get("dense_index"))
+        result = _apply(db, old, tmp, old_docs, list(docs), embedder, seconds, manifest.get("dense_index"), progress)
         db.commit()
         t = time.perf_counter()
         section_info = _carry_sections(db, old, tmp, list(docs), embedder, manifest.get("section_index"), result[4])
@@ -134,7 +135,7 @@ def update(index: Path, docs: Sequence[Document], embedder: TextEmbedder, faq: S
 
 
 def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document], docs: list[Document],
-           embedder: TextEmbedder, seconds: dict, dense_info: dict | None = None
+           embedder: TextEmbedder, seconds: dict, dense_info: dict | None = None, progress: bool = False
            ) -> tuple[list[str], list[str], int, int, dict]:
     t = time.perf_counter()
     before = {d.source.id: d for d in old_docs}
@@ -176,7 +177,8 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     seconds["plan"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    new_vectors = embedder.passages([passage_text(c, by_id[c.source_id]) for c in fresh]) if fresh else None
+    new_vectors = in_slices([passage_text(c, by_id[c.source_id]) for c in fresh], embedder.passages,
+                            Progress(len(fresh), "new clauses embedded") if progress else None) if fresh else None
     seconds["embed"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -236,7 +238,7 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
 
     t = time.perf_counter()
     terms = TermCounts.load(old, db, [r[0] for r in rows])
-    fresh_tokens = [document_tokens(c.text) for c in fresh]
+    fresh_tokens = [document_tokens(c.text) for c in track(fresh, "new clauses segmented for BM25", show=progress)]
     db.executemany("insert or replace into chunk_tokens (chunk_id, tokens) values (?, ?)",
                    [(c.id, json.dumps(tk, ensure_ascii=False)) for c, tk in zip(fresh, fresh_tokens)])
     terms = terms.select(origin_arr[old_rows]).append(fresh_tokens)

@@ -106,7 +106,7 @@ class OnnxEmbedder:
         out = self.session.run(None, {"input_ids": input_ids, "attention_mask": mask})[0]
         return np.ascontiguousarray(out, dtype=np.float32)
 
-    def _encode(self, texts: list[str], prefix: str, batch_size: int) -> np.ndarray:
+    def _encode(self, texts: list[str], prefix: str, batch_size: int, on_batch=None) -> np.ndarray:
         """Sorted by token count and cut into batches of bounded size, then put back in order:
         little padding, and memory that does not grow with the longest text times the batch."""
         ids = [self.tokenizer.encode(prefix + nfc(t), MAX_TOKENS) for t in texts]
@@ -120,15 +120,17 @@ class OnnxEmbedder:
                 stop += 1
             batch = order[start:stop]
             out[batch] = self._run([ids[i] for i in batch])
+            if on_batch:  # progress (progress.in_slices): texts done so far
+                on_batch(len(batch))
             start = stop
         return out
 
-    def queries(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prefix, 32)
+    def queries(self, texts: list[str], on_batch=None) -> np.ndarray:
+        return self._encode(texts, self.query_prefix, 32, on_batch)
 
     def fits(self, text: str) -> bool:
         """Whether the model reads this passage whole (longer ones are truncated)."""
         return len(self.tokenizer.encode(self.passage_prefix + nfc(text), 1 << 30)) <= MAX_TOKENS
 
-    def passages(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        return self._encode(texts, self.passage_prefix, batch_size)
+    def passages(self, texts: list[str], batch_size: int = 64, on_batch=None) -> np.ndarray:
+        return self._encode(texts, self.passage_prefix, batch_size, on_batch)

@@ -7,6 +7,7 @@ seconds, and always a last line with the total time, so logs stay short and read
 """
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import threading
@@ -121,26 +122,31 @@ def track(items: Iterable[T], unit: str, total: int | None = None, show: bool = 
             p.advance()
 
 
-def in_slices(texts: Sequence[str], encode: Callable[[list[str]], np.ndarray], progress: Progress | None,
+def in_slices(texts: Sequence[str], encode: Callable[..., np.ndarray], progress: Progress | None,
               step: int = 32) -> np.ndarray:
-    """`encode` applied to slices of `step` texts, longest first (similar lengths share a batch,
-    so little padding), the vectors put back in the texts' order; `progress` advanced per slice.
-    One slice is one batch of the model: a few seconds even on a busy machine (at 3.5 clauses/s,
-    as measured with five processes on two cores, a slice of 128 went 37 s without a word)."""
-    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    out: np.ndarray | None = None
-    for s in range(0, len(order), step):
-        idx = order[s:s + step]
-        vecs = encode([texts[i] for i in idx])
-        if out is None:
-            out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
-        out[idx] = vecs
-        if progress:
+    """`encode(texts)`, with `progress` advanced as the model's batches are done, and the same
+    vectors as one call without progress. An encoder that reports its own batches (`on_batch`,
+    as the ONNX backend does) is called once: its batches are its own (its int8 activations are
+    scaled per batch, so another grouping would change the vectors). Otherwise (sentence-
+    transformers) it is called on slices of `step` texts in the order it sorts them itself
+    (longest first): each slice is one of its batches, a few seconds even on a busy machine."""
+    texts = list(texts)
+    if progress is None:
+        return encode(texts)
+    if "on_batch" in inspect.signature(encode).parameters:
+        out = encode(texts, on_batch=progress.advance)
+    else:
+        order = np.argsort([-len(t) for t in texts])  # as sentence-transformers orders its batches
+        out = None
+        for s in range(0, len(order), step):
+            idx = order[s:s + step]
+            vecs = encode([texts[i] for i in idx])
+            if out is None:
+                out = np.zeros((len(texts), vecs.shape[1]), dtype=np.float32)
+            out[idx] = vecs
             progress.advance(len(idx))
-    if progress:
-        progress.close()
+    progress.close()
     return out if out is not None else np.zeros((0, 0), dtype=np.float32)
-
 
 
 @contextmanager

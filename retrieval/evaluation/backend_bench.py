@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..progress import working
+
 REPO = Path(__file__).resolve().parents[2]
 WORKER = "retrieval.evaluation.backend_bench"
 PY = sys.executable
@@ -195,8 +197,9 @@ def cold_start(backend: str, index: str, question: str, runs: int = 3) -> dict:
 def ensure_indexes(indexes: dict[str, str], log) -> None:
     """Each backend's index of the shipped documents, built (by that backend) when missing or stale."""
     for backend, path in indexes.items():
-        out = subprocess.run([PY, "-m", "bot.cli", "setup", "--index", path], env=_env(backend), cwd=REPO,
-                             capture_output=True, text=True, timeout=3600)
+        with working(f"the {backend} index at {path}, built if missing or stale"):
+            out = subprocess.run([PY, "-m", "bot.cli", "setup", "--index", path], env=_env(backend), cwd=REPO,
+                                 capture_output=True, text=True, timeout=3600)
         if out.returncode != 0:
             raise RuntimeError(f"building the {backend} index: {out.stderr[-2000:]}")
         log(f"{backend} index: {path}")
@@ -238,17 +241,20 @@ def benchmark(onnx_index: str, torch_index: str, out: Path | None, skip: set[str
         for loaded in (False, True):
             for name, backend, tt, ot in configs:
                 key = f"latency {name}{' + concurrent index build' if loaded else ''}"
-                results[key] = latency(backend, idx[backend], loaded, tt, ot)
+                with working(key):  # a worker's minute is not silent
+                    results[key] = latency(backend, idx[backend], loaded, tt, ot)
                 say(key, results[key])
     if "cold" not in skip:
         q = "toi co duoc ra ngoai khong"
         for backend in backends:
-            results[f"cold start {backend}"] = cold_start(backend, idx[backend], q)
+            with working(f"cold start {backend}"):
+                results[f"cold start {backend}"] = cold_start(backend, idx[backend], q)
             say(f"cold start {backend}", results[f"cold start {backend}"])
     if "embed" not in skip:
         for backend in (backends + ["onnx"] if len(backends) > 1 else backends):
             key = f"embed {backend}" + (" (again)" if f"embed {backend}" in results else "")
-            results[key] = _run_worker(["embed"], backend)
+            with working(key):
+                results[key] = _run_worker(["embed"], backend)
             say(key, results[key])
     if out:
         Path(out).write_text(json.dumps(results, indent=2) + "\n")

@@ -101,8 +101,8 @@ def make_index(path: Path, docs, model: str, log) -> None:
     fake = RandomEmbedder(model)
     shipped = [d for d in docs if not d.source.id.startswith("bench-")]
     t0 = time.perf_counter()
-    build(shipped, fake, path, corpus_name="bench")
-    staged = stage(path, docs, fake, corpus_name="bench")
+    build(shipped, fake, path, corpus_name="bench", progress=True)
+    staged = stage(path, docs, fake, corpus_name="bench", progress=True)
     publish(staged.path, path)
     log(f"made {path} ({len(docs)} documents, {staged.manifest['chunks']} clauses) in {time.perf_counter() - t0:.0f} s")
 

@@ -113,6 +113,34 @@ def test_embedding_in_slices_keeps_the_order_and_reports_each_slice():
     assert out.getvalue().splitlines()[-1].startswith("5/5 clauses embedded")
 
 
+def test_without_progress_the_encoder_is_called_once_as_it_always_was():
+    calls = []
+
+    def encode(batch):
+        calls.append(list(batch))
+        return np.ones((len(batch), 2), dtype=np.float32)
+
+    assert in_slices(["a", "bb", "c"], encode, None).shape == (3, 2)
+    assert calls == [["a", "bb", "c"]]
+
+
+def test_an_encoder_that_reports_its_batches_is_called_once_and_keeps_its_own_batches():
+    calls = []
+
+    def encode(batch, on_batch=None):  # as the ONNX backend: its own grouping, reported as it goes
+        calls.append(list(batch))
+        for start in range(0, len(batch), 2):
+            on_batch(len(batch[start:start + 2]))
+        return np.array([[len(t)] for t in batch], dtype=np.float32)
+
+    clock, out = Clock(), io.StringIO()
+    texts = ["a" * n for n in (3, 10, 1, 7, 5)]
+    progress = Progress(5, "clauses embedded", stream=out, clock=clock, live=False)
+    assert in_slices(texts, encode, progress).ravel().tolist() == [3, 10, 1, 7, 5]
+    assert calls == [texts] and progress.done == 5
+    assert out.getvalue().splitlines()[-1].startswith("5/5 clauses embedded")
+
+
 def test_a_step_that_cannot_count_says_how_long_it_has_been_going():
     import time
 
