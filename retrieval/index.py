@@ -163,7 +163,7 @@ def build(docs: list[Document], embedder: TextEmbedder, out: Path, corpus_name: 
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     store, section_info = dense_index.make(section_vectors, progress=progress)
     faiss.write_index(store, str(tmp / "sections.faiss"))
-    LexicalIndex.build([s.text for s in sections]).save(tmp / "section_lexical")
+    LexicalIndex.build([s.text for s in sections], progress, "sections segmented for BM25").save(tmp / "section_lexical")
 
     texts = [c.text for c in chunks]
     LexicalIndex.build(texts, progress).save(tmp / "lexical")

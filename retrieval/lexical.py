@@ -40,8 +40,8 @@ class LexicalIndex:
         self.vocab = bm25.vocab_dict
 
     @classmethod
-    def build(cls, texts: list[str], progress: bool = False) -> "LexicalIndex":
-        return cls.from_tokens([document_tokens(t) for t in track(texts, "clauses segmented for BM25", show=progress)])
+    def build(cls, texts: list[str], progress: bool = False, unit: str = "clauses segmented for BM25") -> "LexicalIndex":
+        return cls.from_tokens([document_tokens(t) for t in track(texts, unit, show=progress)])
 
     @classmethod
     def from_tokens(cls, tokens: list[list[str]]) -> "LexicalIndex":

@@ -92,6 +92,8 @@ def prepare_base(shipped: Path, vicov: Path | None, out: Path, log=print) -> Bas
             raise RuntimeError(f"{vicov} was built with another model than {shipped}")
         parts.append(other)
         note += f" and {len(other.chunks):,} of ViCoV19QA's answers"
+        if other.manifest.get("note"):  # how that index was made, when it says
+            note += f" ({other.manifest['note']})"
     docs, chunks, vectors = [], [], []
     sections, section_of, section_vectors = [], [], []
     import sqlite3
