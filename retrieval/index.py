@@ -238,7 +238,7 @@ def write_tables(path: Path, docs: Sequence[Document], chunks: Sequence[Chunk], 
     db["chunks"].create_index(["source_id"])
     db["sections"].insert_all(({"seq": i, "source_id": s.source_id, "start": s.start, "end": s.end}
                                for i, s in enumerate(sections)), pk="seq")
-    db["section_of"].insert_all(({"chunk_seq": i, "section_seq": j} for i, j in enumerate(section_of)),
+    db["section_of"].insert_all(({"chunk_seq": i, "section_seq": int(j)} for i, j in enumerate(section_of)),
                                 pk="chunk_seq")
     db.close()
 

@@ -107,8 +107,9 @@ class Retriever:
 
     def _scores(self, q: Query, k: int, mode: str, as_of: date | None) -> "_Scores":
         """The candidates (clauses in force on `as_of`) and their scores. Only clauses some side
-        brings up are scored, so the work per question does not grow with the corpus, but for
-        BM25's sum over the postings of the question's words (candidates.lexical)."""
+        brings up are scored, so above PADDED_UP_TO clauses the work per question does not grow
+        with the corpus, but for BM25's sum over the postings of the question's words
+        (candidates.lexical)."""
         r = self.ranking
         lex = self._in_force(candidates.lexical(self.index.lexical, q, r.expansion_weight), as_of) \
             if mode != "dense" else Sparse.empty()
@@ -126,10 +127,11 @@ class Retriever:
             asked, asked_lex = candidates.faq(self.index.faq, vec, q)
             sides += [asked, asked_lex]
         n = len(self.index.chunks)
-        if n <= candidates.PADDED_UP_TO:  # each side sorted whole, padded as the rankings were tuned with
+        if n <= candidates.PADDED_UP_TO:  # each side sorted whole, as the shipped rankings were tuned with
             allowed = None if as_of is None else self._dates <= as_of.toordinal()
-            sides = [candidates.padded(x, n, missing, allowed if i < 2 else None)
-                     for i, (x, missing) in enumerate(zip(sides, (-np.inf, 0.0, -np.inf, 0.0)))]
+            sides = [candidates.padded(dense, n, -np.inf, allowed), candidates.padded(lex, n, 0.0, allowed)]
+            if asked is not None:  # the FAQ's sides are not limited to clauses in force (filtered below)
+                sides += [candidates.padded(asked, n, -np.inf), candidates.padded(asked_lex, n, 0.0)]
         cand = candidates.pool(r.candidates, *sides)
         sections = self.index.sections if r.section_weight else None
         if sections is not None:

@@ -53,6 +53,17 @@ def test_generated_tokens_are_the_folded_words_and_the_known_compounds():
         assert set(t[len(syllables):]) <= {"ra_ngoai", "khau_trang"}
 
 
+def test_a_size_written_as_tables_loads_each_clauses_section(tmp_path):
+    import sqlite3
+
+    from retrieval.index import write_tables
+
+    docs, chunks, _, _, (sections, section_of, _, _) = scale.assemble(tiny_base(), 21)
+    write_tables(tmp_path / "index.db", docs, chunks, sections, section_of)  # numpy positions, as assembled
+    db = sqlite3.connect(tmp_path / "index.db")
+    assert [r[0] for r in db.execute("select section_seq from section_of order by chunk_seq")] == section_of.tolist()
+
+
 def test_the_same_seed_gives_the_same_corpus_and_a_smaller_size_takes_the_first_real_clauses():
     a, b = scale.assemble(tiny_base(), 30), scale.assemble(tiny_base(), 30)
     assert [c.text for c in a[1]] == [c.text for c in b[1]] and np.array_equal(a[2], b[2])
