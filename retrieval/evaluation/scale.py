@@ -677,7 +677,8 @@ def memory_line(results: dict) -> str:
     m = r["serve"].get("memory_mb")
     if not m:
         return ""
-    return (f"**Memory at {r['build']['size']:,} clauses** (serving, model excluded): {m['serving']:,.0f} MB "
+    return (f"**Memory at {r['build']['size']:,} clauses**{' (the earlier run)' if r.get('earlier') else ''} "
+            f"(serving, model excluded): {m['serving']:,.0f} MB "
             f"after loading and answering: {m['libraries']:,.0f} MB the interpreter and libraries, "
             f"{m['vectors']:,.0f} MB the vectors (float32), {m['bm25']:,.0f} MB BM25's postings, "
             f"{m['clauses_and_rest']:,.0f} MB the clauses and documents as Python objects and the rest. "
@@ -760,7 +761,12 @@ def plot(results: dict, out: Path) -> Path:
         a.grid(alpha=0.3)
         a.legend(fontsize=8)
     fig.suptitle("rulebot: cost by corpus size (2 shared CPU cores)")
+    earlier = [f"{r['build']['size']:,}" for r in results["sizes"] if r.get("earlier")]
     fig.tight_layout()
+    if earlier:  # figures of another run on the same curve: say so on the picture too
+        fig.subplots_adjust(bottom=0.2)
+        fig.text(0.5, 0.01, f"{', '.join(earlier)} clauses: carried over from an earlier run, not re-measured",
+                 ha="center", fontsize=8, style="italic")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -787,6 +793,7 @@ def write_report(results: dict, out: Path) -> tuple[Path, Path]:
         table(results), "", f"![cost curve]({png.name})", "",
         choice_line(results), "",
         memory_line(results), "",
+        *[x for note in results.get("notes", []) for x in (note, "")],  # what the person who ran it saw
     ]
     agreement = agreement_table(results)
     if agreement:
