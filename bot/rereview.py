@@ -105,10 +105,18 @@ def reviewed(log: str | Path, exchange_id: str, now: datetime | None = None) -> 
     db = _connect(Path(log))
     if db is None:
         return 0
-    stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     try:
         with db:
-            return db.execute("update review_queue set reviewed_at = ? where exchange_id = ? and reviewed_at is null",
-                              (stamp, exchange_id)).rowcount
+            return mark_reviewed(db, exchange_id, now)
     finally:
         db.close()
+
+
+def mark_reviewed(db: sqlite3.Connection, exchange_id: str, now: datetime | None = None) -> int:
+    """The same, on an open connection, so a console verdict and the mark share one transaction
+    (bot/console/reviews.py). A log with no queue table (older logs) has nothing to mark."""
+    if not db.execute("select 1 from sqlite_master where type = 'table' and name = 'review_queue'").fetchone():
+        return 0
+    stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    return db.execute("update review_queue set reviewed_at = ? where exchange_id = ? and reviewed_at is null",
+                      (stamp, exchange_id)).rowcount

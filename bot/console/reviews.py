@@ -2,10 +2,11 @@
 
 They live in the log's own SQLite file, so a verdict and the exchange it judges are backed up
 together, but in tables only this module writes (`verdicts`, `comments`, and `review_fts`, the
-full-text index of the questions). Verdicts are never overwritten: an official who changes their
-mind adds a row, and their latest row is their current verdict. Several officials may judge one
-exchange; where their current verdicts differ, the console says so and the gold export leaves the
-exchange out.
+full-text index of the questions); a verdict also closes the exchange's lapsed-source flags in
+bot/rereview.py's queue, in the same transaction. Verdicts are never overwritten: an official
+who changes their mind adds a row, and their latest row is their current verdict. Several
+officials may judge one exchange; where their current verdicts differ, the console says so and
+the gold export leaves the exchange out.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.privacy import mask
+from bot.rereview import mark_reviewed
 from retrieval.text import fold, normalise
 
 from .exchanges import ExchangeReader, fts_query
@@ -164,6 +166,7 @@ class ReviewStore:
                 "comment) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (exchange_id, official, _now(), verdict, c.source_id if c else None, c.span if c else None,
                  c.start if c else None, c.end if c else None, comment))
+            mark_reviewed(db, exchange_id)  # a lapsed-source flag is answered by any verdict
             row = db.execute("select * from verdicts where id = ?", (cur.lastrowid,)).fetchone()
         return _verdict(row)
 

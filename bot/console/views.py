@@ -27,6 +27,7 @@ from . import stats
 from .auth import csrf_ok, csrf_token, current, flash, page, safe_next
 from .exchanges import VN, QueueFilter
 from .faq_lines import FaqLineError
+from .lapsed import lapses, short_names
 from .reviews import NEEDS_CLAUSE, VERDICTS, Clause, ReviewError, resolve_clause
 
 log = logging.getLogger(__name__)
@@ -220,7 +221,7 @@ def parse_filter(params) -> QueueFilter:
     except ValueError:
         page_no = 1
     return QueueFilter(
-        status=choice("status", ("unreviewed", "reviewed", "disagree")), channel=params.get("channel", "")[:32],
+        status=choice("status", ("unreviewed", "reviewed", "disagree", "lapsed")), channel=params.get("channel", "")[:32],
         date_from=day("from"), date_to=day("to"),
         outcome=choice("outcome", ("answered", "abstained", "invalid", "error")),
         feedback=choice("feedback", ("down", "up", "none")), conf_min=num("cmin"), conf_max=num("cmax"),
@@ -243,7 +244,9 @@ async def queue(request: Request, who) -> Response:
     def link(n: int) -> str:
         return "/review?" + urlencode({**params, "page": n})
 
-    return render(request, "queue.html", queue=q, f=f, link=link, params=params)
+    names = short_names({sid for x in q.rows for sid in (*x.lapsed, *x.lapsed_reviewed)},
+                        console.holder.engine.index.sources)
+    return render(request, "queue.html", queue=q, f=f, link=link, params=params, names=names)
 
 
 # --- one exchange -------------------------------------------------------------------------------
@@ -336,7 +339,9 @@ async def exchange(request: Request, who) -> Response:
         candidates, search_error = [], "Chưa tìm được lúc này; hãy thử lại, hoặc dán đoạn văn ở dưới."
     current = console.reviews.current(xid).get(xid, [])
     sources = sorted(engine.index.sources.values(), key=lambda s: (s.date or date.min), reverse=True)
+    lapsed = await run_in_threadpool(lapses, x, console.desk.store, engine.index.sources) if console.desk else []
     return render(request, "exchange.html", x=x, reply=reply_html(x.reply, x.channel), cited=cited_clauses(console, x),
+                  lapses=lapsed,
                   titles={s.id: s for s in sources},
                   current=current, disagree=len({v.key for v in current}) > 1,
                   history=console.reviews.history(xid), comments=console.reviews.comments(xid),
@@ -391,7 +396,8 @@ async def verdict(request: Request, who, form) -> Response:
         return back(f"/review/{xid}#judge")
     console.officials.record(who.name, "review.verdict", xid,
                              kind + (f" {clause.source_id}@{clause.start}-{clause.end}" if clause else ""))
-    flash(request, f"Đã lưu đánh giá “{v.label}”.")
+    flash(request, f"Đã lưu đánh giá “{v.label}”." + (" Trao đổi đã ra khỏi danh sách “Nguồn đã hết hiệu lực”."
+                                                      if x.lapsed else ""))
     return back(f"/review/{xid}#verdicts")
 
 
