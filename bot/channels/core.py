@@ -94,9 +94,12 @@ class Transport(Protocol):
 
 class ChannelCore:
     def __init__(self, service: Service, transport: Transport, policy: DeliveryPolicy = DeliveryPolicy(),
-                 typing_every: float = 4.5, recover_within: float = 3600.0):
+                 typing_every: float = 4.5, recover_within: float = 3600.0, typing_after: float = 0.4):
         self.service, self.transport, self.policy = service, transport, policy
         self.typing_every = typing_every  # Telegram shows "typing…" for about five seconds
+        # Most answers are ready in tens of milliseconds: "typing…" then would only flash, and
+        # cost one request of the platform's per-bot budget (Telegram: about 30 a second) per question.
+        self.typing_after = typing_after
         self.recover_within = recover_within
         self._chats: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self._tasks: set[asyncio.Task] = set()
@@ -284,7 +287,9 @@ class ChannelCore:
         return Delivery("delivered", attempts, error)
 
     async def _keep_typing(self, chat: dict) -> None:
-        """Renewed until cancelled: the indicator lasts a few seconds and answers can take longer."""
+        """Shown once an answer takes longer than `typing_after`, renewed until cancelled: the
+        indicator lasts a few seconds and answers can take longer."""
+        await asyncio.sleep(self.typing_after)
         while True:
             await self._best_effort(self.transport.typing(chat))
             await asyncio.sleep(self.typing_every)

@@ -358,7 +358,8 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def running(side: Side, service: Service, *, webhook: bool = False, adapter=None,
-                  typing_every: float = 0.05, policy: DeliveryPolicy = FAST, stop_timeout: float = 20.0):
+                  typing_every: float = 0.05, typing_after: float = 0.0, policy: DeliveryPolicy = FAST,
+                  stop_timeout: float = 20.0):
     """`serve.run` as `rulebot <channel>` runs it, stopped by an event instead of a signal.
     Typing renewal and retry waits are made test-sized in the `started` hook."""
     adapter = adapter or side.adapter(webhook=webhook)
@@ -366,7 +367,7 @@ async def running(side: Side, service: Service, *, webhook: bool = False, adapte
     ready: asyncio.Future = asyncio.get_running_loop().create_future()
 
     def started(core, server):
-        core.typing_every, core.policy = typing_every, policy
+        core.typing_every, core.typing_after, core.policy = typing_every, typing_after, policy
         ready.set_result((core, server))
 
     task = asyncio.create_task(serve.run(adapter, lambda: service, webhook, stopping=stopping, started=started))

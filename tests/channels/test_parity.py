@@ -4,6 +4,8 @@ and the webhook listen defaults differed (127.0.0.1:8443 and 0.0.0.0:8080). Each
 test, run against both fake servers."""
 from __future__ import annotations
 
+import asyncio
+
 from bot.channels.settings import DEFAULT_LISTEN, ChannelSettings
 from conftest import BotProcess, canned, complete, new_service, rows, running
 
@@ -69,6 +71,20 @@ async def test_typing_is_renewed_while_a_slow_answer_is_prepared(side, engine, l
         await side.fake.wait_for(lambda: side.typing(1) >= 3, 10, "typing… renewed")
         gate.set()
         await side.replies(1, 1)
+
+
+async def test_a_quick_answer_shows_no_typing_a_slow_one_does_after_the_delay(side, engine, log_path):
+    gate = engine.hold(Q)
+    async with running(side, new_service(engine, log_path), typing_every=0.05, typing_after=0.3):
+        side.ask(2, "5K là gì?")  # answered at once by the fake engine
+        await side.replies(2, 1)
+        side.ask(1, Q)
+        await asyncio.sleep(0.15)
+        assert side.typing(1) == 0 and side.typing(2) == 0  # within the delay: nothing shown yet
+        await side.fake.wait_for(lambda: side.typing(1) >= 1, 10, "typing… once the answer is slow")
+        gate.set()
+        await side.replies(1, 1)
+        assert side.typing(2) == 0
 
 
 def test_the_webhook_listens_on_the_same_default_address(side):
