@@ -101,6 +101,7 @@ def corpus_words(texts: Iterable[str]) -> set[str]:
 
 
 @lru_cache(maxsize=8192)  # every phrase of the glossary is padded for every question
+@lru_cache(maxsize=1 << 14)
 def _padded(text: str, accented: bool) -> str:
     """Whole words, single-spaced, padded: " a b " is in " x a b y " but not in " xa b "."""
     ws = words(nfc(text).lower() if accented else fold(text))

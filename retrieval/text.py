@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # terminal colour codes pasted along with text
@@ -22,9 +23,17 @@ def clean_input(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip diacritics (đ → d), so typed-without-accents text matches."""
+    return _fold_word(text) if len(text) <= 32 else _fold(text)
+
+
+def _fold(text: str) -> str:
     text = unicodedata.normalize("NFD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c))
     return text.replace("đ", "d")
+
+
+# The answer path folds the same words and short phrases for question after question.
+_fold_word = lru_cache(maxsize=1 << 16)(_fold)
 
 
 def has_diacritics(text: str) -> bool:
