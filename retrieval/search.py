@@ -21,6 +21,7 @@ from .fusion import Ranking, fuse
 from .glossary import Glossary
 from .index import Index
 from .leading import RulesLead
+from .pairs import PairCoverage
 from .passages import distinct, passage
 from .query import Query, prepare
 from .smalltalk import small_talk_kind
@@ -43,6 +44,8 @@ class Result:
     margin: float | None = None  # the best clause's distance above (≥ 0) or below the abstention bar
     unknown: float = 0.0  # the share of the question's words the documents never use (subject.py)
     small_talk: str | None = None  # the kind of small talk the message is (smalltalk.py): abstained
+    pairs: float = 0.0  # the share of the question's word pairs the best clause holds (pairs.py)
+    unknown_pairs: float = 0.0  # the share of its word pairs the documents never use
 
 
 class Retriever:
@@ -61,6 +64,8 @@ class Retriever:
             for row, i in zip(index.faq.question, index.faq.chunk):
                 faq_texts[i].append(index.faq.questions[row])
         self.subject = SubjectCoverage([c.text for c in index.chunks], faq_texts)
+        self.pairs = PairCoverage([c.text for c in index.chunks], faq_texts)
+        self._has_faq = [bool(qs) for qs in faq_texts]  # which bar a clause is held to (abstention)
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)
@@ -80,11 +85,14 @@ class Retriever:
             return Result(q, [], -1.0, best_lex, 0.0, True)
         covers = self.subject.coverage(q, groups)
         unknown = self.subject.unknown(q)
+        pairs = self.pairs.coverage(q, groups)
+        unknown_pairs = self.pairs.unknown(q)
         kind = asked_for(q.text)
         passages = [passage(g, chunks, self.index.texts) for g in groups]
         gives = [states(kind, p.text) for p in passages]
         close = self.abstention.closeness(cos, asked)
-        margins = [self.abstention.margin(mode, float(close[g[0]]), covers[r], unknown)
+        margins = [self.abstention.margin(mode, float(close[g[0]]), covers[r], unknown, pairs[r],
+                                          unknown_pairs, self._has_faq[g[0]])
                    for r, g in enumerate(groups)]
         talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
         confident = [m >= 0 and gv and not talk for m, gv in zip(margins, gives)]
@@ -100,7 +108,8 @@ class Retriever:
         return Result(
             q, hits, float(cos[top]), float(lex[allowed].max()) if allowed.any() else 0.0, covers[t],
             not confident[t], kind if margins[t] >= 0 and not gives[t] else None,
-            float(asked[top]) if np.isfinite(asked[top]) else None, margins[t], unknown, talk)
+            float(asked[top]) if np.isfinite(asked[top]) else None, margins[t], unknown, talk,
+            pairs[t], unknown_pairs)
 
     def _scores(self, q: Query, k: int, mode: str, as_of: date | None):
         """(cosines, lexical scores, best FAQ cosines, fused scores) per clause; clauses not in

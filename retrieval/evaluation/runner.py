@@ -41,7 +41,7 @@ FLOORS: dict[str, tuple[str, float]] = {
     "nearmiss_abstained": (">=", 0.75),
     "wrong_abstained": ("<=", 0.05),
 }
-SIGNALS = ("best_cosine", "best_faq_cosine", "coverage", "unknown", "best_lexical")
+SIGNALS = ("best_cosine", "best_faq_cosine", "coverage", "unknown", "pairs", "unknown_pairs", "best_lexical")
 GROUPS = ("all", "with diacritics", "without diacritics")
 RANKING = tuple(f"recall@{k}" for k in KS) + ("mrr@10", "ndcg@10")
 
