@@ -21,6 +21,7 @@ from .fusion import Ranking, fuse
 from .glossary import Glossary
 from .index import Index
 from .leading import RulesLead
+from .pairs import PairCoverage
 from .passages import distinct, passage
 from .query import Query, prepare
 from .smalltalk import small_talk_kind
@@ -44,6 +45,8 @@ class Result:
     margin: float | None = None  # the best clause's distance above (≥ 0) or below the abstention bar
     unknown: float = 0.0  # the share of the question's words the documents never use (subject.py)
     small_talk: str | None = None  # the kind of small talk the message is (smalltalk.py): abstained
+    pairs: float = 0.0  # the share of the question's word pairs the best clause holds (pairs.py)
+    unknown_pairs: float = 0.0  # the share of its word pairs the documents never use
 
 
 class Retriever:
@@ -58,6 +61,12 @@ class Retriever:
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
         self.coverage = WordCoverage(ClauseTexts(index.chunks), index.lexical.document_frequency)
         self.subject = SubjectCoverage.of_index(index)
+        faq_texts: list[list[str]] = [[] for _ in index.chunks]
+        if index.faq is not None:
+            for row, i in zip(index.faq.question, index.faq.chunk):
+                faq_texts[i].append(index.faq.questions[row])
+        self.pairs = PairCoverage(ClauseTexts(index.chunks), faq_texts)  # reads every clause once, at load
+        self._has_faq = [bool(qs) for qs in faq_texts]  # which bar a clause is held to (abstention)
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)
@@ -74,12 +83,15 @@ class Retriever:
             return Result(q, [], -1.0, s.best_lexical, 0.0, True)
         covers = self.subject.coverage(q, groups)
         unknown = self.subject.unknown(q)
+        pairs = self.pairs.coverage(q, groups)
+        unknown_pairs = self.pairs.unknown(q)
         kind = asked_for(q.text)
         passages = [passage(g, chunks, self.index.texts) for g in groups]
         gives = [states(kind, p.text) for p in passages]
         head = [s.slot(g[0]) for g in groups]  # each passage's first clause among the candidates
         close = self.abstention.closeness(s.cos, s.asked)
-        margins = [self.abstention.margin(mode, float(close[h]), covers[r], unknown)
+        margins = [self.abstention.margin(mode, float(close[h]), covers[r], unknown, pairs[r],
+                                          unknown_pairs, self._has_faq[groups[r][0]])
                    for r, h in enumerate(head)]
         talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
         confident = [m >= 0 and gv and not talk for m, gv in zip(margins, gives)]
@@ -94,7 +106,8 @@ class Retriever:
         return Result(
             q, hits, float(s.cos[top]), s.best_lexical, covers[t],
             not confident[t], kind if margins[t] >= 0 and not gives[t] else None,
-            float(s.asked[top]) if np.isfinite(s.asked[top]) else None, margins[t], unknown, talk)
+            float(s.asked[top]) if np.isfinite(s.asked[top]) else None, margins[t], unknown, talk,
+            pairs[t], unknown_pairs)
 
     def _allowed(self, ids: np.ndarray, as_of: date | None) -> np.ndarray:
         """Which of these clauses are in force on `as_of` (all when None)."""
