@@ -85,3 +85,12 @@ def test_channels_word_nothing_themselves():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 assert not vietnamese & set(node.value.lower()), f"{path.name}: {node.value!r}"
+
+
+def test_every_test_module_has_its_own_file_name():
+    """pytest imports test modules by their base name (no packages under tests/): two tiers with
+    the same file name stop the whole run at collection."""
+    from collections import Counter
+
+    names = Counter(p.name for p in (REPO / "tests").rglob("test_*.py"))
+    assert not [n for n, c in names.items() if c > 1]
