@@ -66,7 +66,8 @@ def test_a_short_job_in_ci_prints_two_lines():
     assert len(out.getvalue().splitlines()) == 2
 
 
-def test_on_a_terminal_one_line_is_redrawn_then_ended():
+def test_on_a_terminal_one_line_is_redrawn_then_ended(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)  # a developer's terminal (CI runs set CI=true)
     clock, out = Clock(), Tty()
     with Progress(3, "clauses embedded", stream=out, clock=clock) as p:
         for _ in range(3):
@@ -78,7 +79,8 @@ def test_on_a_terminal_one_line_is_redrawn_then_ended():
     assert text.rstrip().split("\r")[-1].startswith("3/3 clauses embedded in 3 s")
 
 
-def test_a_shorter_redraw_blanks_what_the_longer_one_left():
+def test_a_shorter_redraw_blanks_what_the_longer_one_left(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
     clock, out = Clock(), Tty()
     p = Progress(10, "x", stream=out, clock=clock)
     clock.now += 1
