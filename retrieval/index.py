@@ -5,6 +5,7 @@
     lexical/       BM25 over folded, segmented text
     accents.json   the corpus's accented forms, to repair questions typed without diacritics
     words.json     the clauses' distinct words (the glossary's check for ambiguous words reads them)
+    pairs.json     the adjacent word pairs any clause or FAQ question holds (pairs.py)
     faq.faiss      residents' questions written for the clauses (faq.py), as query vectors;
     faq_lexical/   the same questions in BM25; which clause each answers is in index.db (faq)
     sections.faiss the whole text around each clause (sections.py), one vector per section, as dense.faiss;
@@ -34,6 +35,7 @@ from .embedding import TextEmbedder
 from .faq import Entry, attach
 from .glossary import corpus_words
 from .lexical import LexicalIndex
+from .pairs import Recorded, read_pairs, write_pairs
 from .progress import Progress, in_slices
 from .query import prepare
 from .sections import Section
@@ -122,6 +124,7 @@ class Index:
     faq: FaqIndex | None = None
     sections: SectionIndex | None = None
     words: list[str] | None = None  # the clauses' distinct words (glossary.corpus_words), if recorded
+    pairs: Recorded | None = None  # the pairs clauses and FAQ questions hold (pairs.py), if recorded
 
 
 def passage_text(chunk: Chunk, source: Source) -> str:
@@ -173,6 +176,7 @@ def build(docs: list[Document], embedder: TextEmbedder, out: Path, corpus_name: 
     links = attach(faq, chunks)
     if links:
         _build_faq(links, embedder, accents, tmp, progress)
+    write_pairs(tmp, texts, (q for q, _ in links))
 
     manifest = {
         "format": FORMAT,
@@ -324,6 +328,7 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
         accents = AccentRestorer.load(path / "accents.json")
         words = json.loads((path / "words.json").read_text(encoding="utf-8")) \
             if (path / "words.json").is_file() else None
+        pairs = read_pairs(path)
     except Exception as e:
         raise IndexNotUsable(f"The index at {path} is incomplete or damaged ({e}). "
                           f"Rebuild it with: {rebuild}") from None
@@ -331,4 +336,4 @@ def load(path: Path, model: str | None = None, expected_checksum: str | None = N
             faq and len(faq.questions) != len(faq.vectors)) or len(of_chunk) != len(chunks) or (
             of_chunk.size and of_chunk.max() >= len(sections)):
         raise IndexNotUsable(f"The index at {path} is inconsistent. Rebuild it with: {rebuild}")
-    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents, faq, sections, words)
+    return Index(path, manifest, sources, texts, chunks, dense, lexical, accents, faq, sections, words, pairs)

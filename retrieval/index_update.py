@@ -43,6 +43,7 @@ from .generations import _fsync_dir, current, publish  # noqa: F401 (publish: pa
 from . import dense_index
 from .index import IndexNotUsable, passage_text, write_words
 from .lexical import LexicalIndex, document_tokens
+from .pairs import write_pairs
 from .progress import Progress, in_slices, track
 from .text import nfc, words
 from .types import Chunk, Source
@@ -245,6 +246,8 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     terms.save(tmp)
     LexicalIndex(terms.bm25()).save(tmp / "lexical")
     write_words(tmp, [r[0] for r in db.execute("select text from chunks order by seq")])
+    faq_questions = [r[0] for r in db.execute("select question from faq")] if _has_table(db, "faq") else []
+    write_pairs(tmp, (r[0] for r in db.execute("select text from chunks order by seq")), faq_questions)
     seconds["lexical"] = time.perf_counter() - t
 
     t = time.perf_counter()

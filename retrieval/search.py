@@ -61,12 +61,9 @@ class Retriever:
         self._dates = np.array([_ord(index.sources[c.source_id].date) for c in index.chunks])
         self.coverage = WordCoverage(ClauseTexts(index.chunks), index.lexical.document_frequency)
         self.subject = SubjectCoverage.of_index(index)
-        faq_texts: list[list[str]] = [[] for _ in index.chunks]
-        if index.faq is not None:
-            for row, i in zip(index.faq.question, index.faq.chunk):
-                faq_texts[i].append(index.faq.questions[row])
-        self.pairs = PairCoverage(ClauseTexts(index.chunks), faq_texts)  # reads every clause once, at load
-        self._has_faq = [bool(qs) for qs in faq_texts]  # which bar a clause is held to (abstention)
+        self.pairs = PairCoverage.of_index(index)
+        # which bar a clause is held to (abstention): whether residents' questions were written for it
+        self._has_faq = frozenset(int(i) for i in index.faq.chunk) if index.faq is not None else frozenset()
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)
@@ -91,7 +88,7 @@ class Retriever:
         head = [s.slot(g[0]) for g in groups]  # each passage's first clause among the candidates
         close = self.abstention.closeness(s.cos, s.asked)
         margins = [self.abstention.margin(mode, float(close[h]), covers[r], unknown, pairs[r],
-                                          unknown_pairs, self._has_faq[groups[r][0]])
+                                          unknown_pairs, int(groups[r][0]) in self._has_faq)
                    for r, h in enumerate(head)]
         talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
         confident = [m >= 0 and gv and not talk for m, gv in zip(margins, gives)]

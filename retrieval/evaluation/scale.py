@@ -242,6 +242,7 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
     from ..diacritics import AccentRestorer
     from ..index import FORMAT, write_tables, write_words
     from ..lexical import LexicalIndex
+    from ..pairs import write_pairs
     from ..progress import working
 
     t0 = time.perf_counter()
@@ -284,6 +285,10 @@ def build(base_path: Path, size: int, out: Path, kind: str | None = None) -> dic
     db = sqlite_utils.Database(out / "index.db")
     db["faq"].insert_all(rows)
     db.close()
+    t = time.perf_counter()
+    with working(f"word pairs of {len(chunks):,} clauses"):
+        write_pairs(out, (c.text for c in chunks), (r["question"] for r in rows))
+    secs["pairs"] = time.perf_counter() - t
     manifest = json.loads((shipped / "manifest.json").read_text())
     manifest.update(format=FORMAT, corpus=f"rulebot bench --scale ({size:,} clauses)", corpus_checksum="",
                     documents=len(docs), chunks=len(chunks), sections=len(sections), dense_index=info,
