@@ -103,8 +103,15 @@ def stage(index: Path, docs: Sequence[Document], embedder: TextEmbedder, faq: Se
         seconds["sections"] = time.perf_counter() - t
         db.close()
         t = time.perf_counter()
+        check = sqlite3.connect(tmp / "index.db")
+        try:
+            has_faq = _has_table(check, "faq")
+        finally:
+            check.close()
         for name in ("faq.faiss", "faq_lexical"):  # the FAQ is unchanged: same files, no copy
             src = old / name
+            if (tmp / name).exists() or not has_faq:  # rewritten, or gone with the documents
+                continue
             if src.is_dir():
                 shutil.copytree(src, tmp / name, copy_function=os.link)
             elif src.is_file():
@@ -195,6 +202,7 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     seconds["vectors"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    terms = TermCounts.load(old, db, [r[0] for r in rows])  # before the removed clauses' tokens go
     q = ",".join("?" * len(removed))
     if removed:
         db.execute(f"delete from chunks where source_id in ({q})", removed)
@@ -235,10 +243,11 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
         gone = [(rid,) for rid, s in links if old_id.get(s) not in new_seq]
         db.executemany("update faq set chunk_seq = ? where rowid = ?", fix)
         db.executemany("delete from faq where rowid = ?", gone)
+        if gone:
+            _compact_faq(db, old, tmp)
     seconds["database"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    terms = TermCounts.load(old, db, [r[0] for r in rows])
     fresh_tokens = [document_tokens(c.text) for c in track(fresh, "new clauses segmented for BM25", show=progress)]
     db.executemany("insert or replace into chunk_tokens (chunk_id, tokens) values (?, ?)",
                    [(c.id, json.dumps(tk, ensure_ascii=False)) for c, tk in zip(fresh, fresh_tokens)])
@@ -276,6 +285,27 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
 
 
 # --- BM25 from cached term counts ---------------------------------------------------------
+
+def _compact_faq(db: sqlite3.Connection, old: Path, tmp: Path) -> None:
+    """Residents' questions whose every clause went with a removed document leave the FAQ's
+    vectors and BM25 too; the rest are renumbered 0..n-1, as the loader reads them."""
+    left = [r[0] for r in db.execute("select distinct question_row from faq order by question_row")]
+    if not left:  # no question left: no FAQ side at all, as a build without one
+        db.execute("drop table faq")
+        return
+    store = faiss.read_index(str(old / "faq.faiss"))
+    if left == list(range(store.ntotal)):
+        return
+    db.executemany("update faq set question_row = ? where question_row = ?",
+                   [(-1 - i, q) for i, q in enumerate(left)])
+    db.execute("update faq set question_row = -1 - question_row where question_row < 0")
+    vectors = store.reconstruct_n(0, store.ntotal)[left]
+    kept = faiss.IndexFlatIP(store.d)
+    kept.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(kept, str(tmp / "faq.faiss"))
+    questions = dict(db.execute("select question_row, question from faq"))
+    LexicalIndex.build([questions[i] for i in range(len(left))]).save(tmp / "faq_lexical")
+
 
 class TermCounts:
     """Each clause's term counts (a sparse matrix, one row per clause in index order) over a

@@ -139,7 +139,7 @@ def test_a_build_and_an_update_keep_pairs_json_equal_to_counting_the_index(tmp_p
     index_update.update(tmp_path / "index", [a, b, c], FakeEmbedder(), faq)  # c comes
     index = load(tmp_path / "index")
     assert set(index.pairs.known) == _eager(index) and "mũi 3" in index.pairs.known
-    # c goes (removing b, whose clause has FAQ questions, leaves an index main cannot load yet)
+    # c goes
     index_update.update(tmp_path / "index", [a, b], FakeEmbedder(), faq)
     index = load(tmp_path / "index")
     assert set(index.pairs.known) == _eager(index)
@@ -163,3 +163,33 @@ def test_an_index_without_pairs_json_is_counted_at_load(tmp_path):
     for text in ["quán nhậu có mở không", "ra ngoai deo khau trang", "tiệm tóc"]:
         assert counted.coverage(q(text), [[0], [1]]) == recorded.coverage(q(text), [[0], [1]])
         assert counted.unknown(q(text)) == recorded.unknown(q(text))
+
+
+def test_removing_a_document_right_after_a_build_and_with_its_faq_questions_leaves_a_loadable_index(tmp_path):
+    """Two update bugs: the first update after a full build read the removed clauses' BM25 tokens
+    after deleting them (KeyError); removing a document whose clauses had FAQ questions kept their
+    vectors while dropping their rows (an index that would not load)."""
+    from retrieval import index_update
+    from retrieval.index import build, load
+
+    a = _doc("a", ["Người dân ra ngoài phải đeo khẩu trang.", "Quán nhậu tạm dừng hoạt động."])
+    b = _doc("b", ["Chợ dân sinh mở cửa, người đi chợ quét mã QR.", "Siêu thị bán hàng đến 21 giờ."])
+    faq = [Entry("a", "Quán nhậu tạm dừng hoạt động.", ("quán bia có được bán không",)),
+           Entry("b", "Chợ dân sinh mở cửa, người đi chợ quét mã QR.", ("mua rau ở chợ được không",
+                                                                        "chợ có mở không"))]
+    build([a, b], FakeEmbedder(), tmp_path / "index", faq=faq)
+    before = load(tmp_path / "index")
+    kept = before.faq.vectors[before.faq.questions.index("quán bia có được bán không")]
+
+    index_update.update(tmp_path / "index", [a], FakeEmbedder(), faq)  # b goes, in the first update
+    index = load(tmp_path / "index")
+    assert [c.source_id for c in index.chunks] == ["a", "a"]
+    assert index.faq.questions == ["quán bia có được bán không"]
+    assert index.faq.vectors.shape[0] == 1 and np.allclose(index.faq.vectors[0], kept)
+    [linked] = [index.chunks[i].text for i in index.faq.chunk]
+    assert linked.endswith("Quán nhậu tạm dừng hoạt động.")
+
+    build([a, b], FakeEmbedder(), tmp_path / "only-b", faq=faq[1:])
+    index_update.update(tmp_path / "only-b", [a], FakeEmbedder(), faq[1:])  # every FAQ question goes
+    index = load(tmp_path / "only-b")
+    assert index.faq is None and [c.source_id for c in index.chunks] == ["a", "a"]
