@@ -560,12 +560,12 @@ def benchmark(sizes=SIZES, work: Path = WORK, shipped: Path | None = None, model
     vicov_dir = vicov19qa.WORK / "index"
     vicov_ok = _has_index(vicov_dir, load(shipped).manifest.get("model"))
     if not vicov_ok and vicov_data is not None and Path(vicov_data).is_dir():
-        from ..embedding import Embedder
+        from ..embedding import load_embedder
 
         log("No ViCoV19QA index yet: building it with the model (once; `rulebot vicov19qa --reuse-index` keeps it) …")
         pairs = [p for s in ("train", "val") for p in vicov19qa.read_pairs(Path(vicov_data) / vicov19qa.FILES[s], s)]
         docs, _ = vicov19qa.passages(pairs)
-        vicov19qa.ensure_index(docs, vicov19qa.WORK, Embedder(model), True, log)
+        vicov19qa.ensure_index(docs, vicov19qa.WORK, load_embedder(model, purpose="index"), True, log)
         vicov_ok = True
     log("Question vectors: the gold questions through the model, once …")
     qfile = work / "questions.npz"
