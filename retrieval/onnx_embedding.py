@@ -5,10 +5,12 @@ torch or transformers (seconds of start-up and about half a gigabyte). The model
 once at set-up from the converted sentence-transformers model (onnx_export.py): mean pooling and
 L2 normalisation are inside the graph, so the output is the sentence embedding itself.
 
-Threads are chosen for a shared two-core machine. Serving runs one intra-op thread: a question is
-20-40 tokens, a second thread saves a few milliseconds when the machine is idle and costs tens to
-hundreds when another process holds the other core (the straggler waits for a CPU). Indexing uses
-every core, with spinning off so waiting threads give the CPU back at once.
+Threads are chosen for a shared two-core machine, by measurement (`rulebot bench-backends`).
+Serving runs at most two intra-op threads with spinning off: on a quiet machine a question takes
+12.2 / 19.8 ms (p50 / p95) against 16.3 / 30.9 ms on one thread, and beside an index build
+17.8 / 32.5 against 16.8 / 31.7 ms; when another process holds the other core, two threads cost
+2-6 ms more than one (torch's threads cost hundreds there, because they spin), and a burst of
+questions answers about 5% fewer a second. Indexing uses every core.
 """
 from __future__ import annotations
 
@@ -63,7 +65,8 @@ class OnnxMarker:
 
 
 def session_threads(purpose: Purpose) -> int:
-    return 1 if purpose == "serve" else max(1, os.cpu_count() or 1)
+    cores = max(1, os.cpu_count() or 1)
+    return min(2, cores) if purpose == "serve" else cores
 
 
 class OnnxEmbedder:
