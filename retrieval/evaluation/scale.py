@@ -624,8 +624,9 @@ def carry_earlier(results: dict, previous: Path) -> None:
         if r["size"] not in measured:
             results["sizes"].append({**r, "earlier": r.get("earlier") or f"carried over from {when}, not re-measured"})
     results["sizes"].sort(key=lambda r: r["size"])
-    for size, rows in old.get("compare", {}).items():
-        if int(size) not in measured and str(size) not in map(str, results["compare"]):
+    for key, rows in old.get("compare", {}).items():
+        size = int(str(key).split()[0])  # "1000000", or "1000000 (earlier)" once carried over
+        if size not in measured and not any(str(k).split()[0] == str(size) for k in results["compare"]):
             results["compare"][f"{size} (earlier)"] = rows
 
 

@@ -102,3 +102,13 @@ def test_sizes_not_measured_are_carried_over_marked(tmp_path):
     assert lines[4].startswith("| 1,000 * |") and lines[-1].startswith("\\* 1,000 clauses: carried over")
     scale.carry_earlier(results, tmp_path / "missing.json")  # no previous report: nothing changes
     assert len(results["sizes"]) == 3
+
+
+def test_a_size_carried_over_once_is_carried_over_again(tmp_path):
+    import json
+
+    previous = tmp_path / "scale.json"
+    previous.write_text(json.dumps({"sizes": [], "compare": {"1000 (earlier)": [{"kind": "ivf"}], "100": []}}))
+    results = {"sizes": [{"size": 100}], "compare": {"100": []}}
+    scale.carry_earlier(results, previous)
+    assert results["compare"] == {"100": [], "1000 (earlier)": [{"kind": "ivf"}]}
