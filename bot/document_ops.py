@@ -98,10 +98,36 @@ def retire(store: Store, sid: str, until: date, replaced_by: str | None, log: st
 def remove(store: Store, sid: str, target: IndexTarget) -> tuple[Source, object | None]:
     with store.lock():
         store.check_remove(sid)
+        _no_officials_faq_lines(sid)
         staged = target.stage(store.after_remove(sid))
         s = store.remove(sid)
         updated = target.publish(staged)
     return s, updated
+
+
+def _no_officials_faq_lines(sid: str) -> None:
+    """Residents' questions officials attached to a document are their work: a removal that
+    would orphan them (the FAQ would no longer load) is refused, naming the lines."""
+    import json
+
+    from retrieval import settings
+
+    path = settings.officials_faq_path()
+    if not path or not path.is_file():
+        return
+    lines = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and rec.get("source_id") == sid:
+            lines.append(n)
+    if lines:
+        raise DocumentError(
+            f"'{sid}' still has {len(lines)} FAQ question line(s) that officials added ({path}, line(s) "
+            f"{', '.join(map(str, lines))}). Remove them first (the console's FAQ page), then the document.",
+            reason="has_officials_faq", path=str(path), lines=lines)
 
 
 def sync(store: Store, target: IndexTarget):

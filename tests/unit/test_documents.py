@@ -142,3 +142,25 @@ def test_the_kind_is_read_from_the_number_or_the_heading():
     assert infer_kind("ỦY BAN NHÂN DÂN\nCHỈ THỊ\nVề việc…", None) == "directive"
     assert infer_kind("Số: 12/UBND-KGVX\nV/v tăng cường phòng dịch", "12/UBND-KGVX") == "letter"
     assert infer_kind("Sáng nay, thành phố đã họp.", None) is None
+
+
+def test_a_document_with_officials_faq_lines_is_not_removed_and_the_lines_are_named(tmp_path, store, monkeypatch):
+    import json
+
+    from bot import document_ops
+
+    p = add(store, decision(tmp_path))
+    faq = tmp_path / "faq-officials.jsonl"
+    faq.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (
+        {"source_id": "chi-thi-quan-uy-ba-dinh-2021-07-31", "span": "x", "ask": ["y"]},
+        {"source_id": p.source.id, "span": "x", "ask": ["y"]})) + "\n", encoding="utf-8")
+    monkeypatch.setenv("RULEBOT_OFFICIALS_FAQ", str(faq))
+
+    class NoIndex:  # reaching the index would mean the check came too late
+        def stage(self, docs):
+            raise AssertionError("staged")
+
+    before = snapshot(store.root)
+    with pytest.raises(DocumentError, match=r"line\(s\) 2\)") as e:
+        document_ops.remove(store, p.source.id, NoIndex())
+    assert e.value.reason == "has_officials_faq" and snapshot(store.root) == before
