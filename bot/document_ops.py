@@ -108,21 +108,15 @@ def remove(store: Store, sid: str, target: IndexTarget) -> tuple[Source, object 
 def _no_officials_faq_lines(sid: str) -> None:
     """Residents' questions officials attached to a document are their work: a removal that
     would orphan them (the FAQ would no longer load) is refused, naming the lines."""
-    import json
-
     from retrieval import settings
+    from retrieval.faq import FaqError
+    from retrieval.jsonlines import objects
 
     path = settings.officials_faq_path()
     if not path or not path.is_file():
         return
-    lines = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and rec.get("source_id") == sid:
-            lines.append(n)
+    lines = [int(where.rsplit(":", 1)[1]) for where, rec in objects(path, FaqError, "FAQ file")
+             if rec.get("source_id") == sid]
     if lines:
         raise DocumentError(
             f"'{sid}' still has {len(lines)} FAQ question line(s) that officials added ({path}, line(s) "

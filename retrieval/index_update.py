@@ -254,9 +254,10 @@ def _apply(db: sqlite3.Connection, old: Path, tmp: Path, old_docs: list[Document
     terms = terms.select(origin_arr[old_rows]).append(fresh_tokens)
     terms.save(tmp)
     LexicalIndex(terms.bm25()).save(tmp / "lexical")
-    write_words(tmp, [r[0] for r in db.execute("select text from chunks order by seq")])
+    texts = [r[0] for r in db.execute("select text from chunks order by seq")]
+    write_words(tmp, texts)
     faq_questions = [r[0] for r in db.execute("select question from faq")] if _has_table(db, "faq") else []
-    write_pairs(tmp, (r[0] for r in db.execute("select text from chunks order by seq")), faq_questions)
+    write_pairs(tmp, texts, faq_questions)
     seconds["lexical"] = time.perf_counter() - t
 
     t = time.perf_counter()
