@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from .text import fold, has_diacritics, nfc
@@ -101,6 +102,7 @@ _TABLES = {
 }
 
 
+@lru_cache(maxsize=1 << 12)  # the shown clauses' cues are read for question after question
 def cues(text: str) -> Cues:
     text = " ".join(nfc(text or "").split())
     folded = not has_diacritics(text)

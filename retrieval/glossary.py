@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
@@ -33,6 +33,7 @@ class Term:
 class Glossary:
     terms: tuple[Term, ...] = ()
     needs_diacritics: frozenset[str] = frozenset()  # one-word phrases ambiguous when typed bare
+    _said_cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def for_corpus(self, texts: Iterable[str]) -> "Glossary":
         """This glossary, knowing which of its one-word phrases other corpus words fold onto."""
@@ -71,8 +72,16 @@ class Glossary:
         """Each resident phrase found in the question, with its entry."""
         accented = has_diacritics(question)
         seen = _padded(question, accented)
-        return [(p, term) for term in self.terms for p in term.say
-                if (accented or p not in self.needs_diacritics) and _padded(p, accented) in seen]
+        return [(p, term) for p, padded, term in self._said(accented) if padded in seen]
+
+    def _said(self, accented: bool) -> tuple[tuple[str, str, Term], ...]:
+        """Every resident phrase that can match, padded as the question is; made once."""
+        cached = self._said_cache.get(accented)
+        if cached is None:
+            cached = self._said_cache[accented] = tuple(
+                (p, _padded(p, accented), term) for term in self.terms for p in term.say
+                if accented or p not in self.needs_diacritics)
+        return cached
 
     def expand(self, question: str, found: list[tuple[str, Term]] | None = None) -> tuple[str, ...]:
         """The documents' phrases for what the question says, minus those it already uses.

@@ -115,6 +115,17 @@ class Retriever:
     def _in_force(self, side: Sparse, as_of: date | None) -> Sparse:
         return side if as_of is None else side.where(self._allowed(side.ids, as_of))
 
+    def _vector(self, q: Query) -> np.ndarray:
+        """The question's embedding: restored (and expanded) text, plus, for a question typed
+        without diacritics, the text as typed at Ranking.typed_weight (two runs, not one padded
+        batch: the typed text is the shorter)."""
+        w = self.ranking.typed_weight
+        if q.had_diacritics or not w or q.text == q.dense_text:
+            return self.embedder.queries([q.dense_text])[0]
+        restored, typed = self.embedder.queries([q.dense_text, q.text])
+        mixed = restored + w * typed
+        return (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32)
+
     def _scores(self, q: Query, k: int, mode: str, as_of: date | None) -> "_Scores":
         """The candidates (clauses in force on `as_of`) and their scores. Only clauses some side
         brings up are scored, so above PADDED_UP_TO clauses the work per question does not grow
@@ -127,7 +138,7 @@ class Retriever:
             cand = lex.ids
             none = np.full(len(cand), -np.inf, np.float32)
             return _Scores(cand, np.zeros(len(cand), np.float32), lex, none, lex.values)
-        vec = self.embedder.queries([q.dense_text])[0]
+        vec = self._vector(q)
         dense = self._in_force(candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), as_of)
         if mode == "dense":
             return _Scores(dense.ids, dense.values, lex, np.full(len(dense), -np.inf, np.float32), dense.values)
