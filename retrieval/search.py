@@ -115,11 +115,11 @@ class Retriever:
     def _in_force(self, side: Sparse, as_of: date | None) -> Sparse:
         return side if as_of is None else side.where(self._allowed(side.ids, as_of))
 
-    def _vector(self, q: Query) -> np.ndarray:
+    def _vector(self, q: Query, typed: bool) -> np.ndarray:
         """The question's embedding: restored (and expanded) text, plus, for a question typed
-        without diacritics, the text as typed at Ranking.typed_weight (two runs, not one padded
-        batch: the typed text is the shorter)."""
-        w = self.ranking.typed_weight
+        without diacritics, the text as typed at Ranking.typed_weight (`typed`: the hybrid
+        search; the dense model alone is measured on the restored text, as before)."""
+        w = self.ranking.typed_weight if typed else 0.0
         if q.had_diacritics or not w or q.text == q.dense_text:
             return self.embedder.queries([q.dense_text])[0]
         restored, typed = self.embedder.queries([q.dense_text, q.text])
@@ -138,7 +138,7 @@ class Retriever:
             cand = lex.ids
             none = np.full(len(cand), -np.inf, np.float32)
             return _Scores(cand, np.zeros(len(cand), np.float32), lex, none, lex.values)
-        vec = self._vector(q)
+        vec = self._vector(q, typed=mode == "hybrid")
         dense = self._in_force(candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), as_of)
         if mode == "dense":
             return _Scores(dense.ids, dense.values, lex, np.full(len(dense), -np.inf, np.float32), dense.values)
