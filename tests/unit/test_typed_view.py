@@ -1,6 +1,7 @@
 """A question typed without diacritics is read twice by the model, restored and as typed, and the
-hybrid search ranks with the sum (Ranking.typed_weight); the dense model alone reads the restored
-text only. No model: a fake embedder gives every text its own fixed unit vector."""
+hybrid search ranks with the sum (Ranking.typed_weight) while abstention still judges the restored
+text's closeness; the dense model alone reads the restored text only. No model: a fake embedder
+gives every text its own fixed unit vector."""
 from __future__ import annotations
 
 import hashlib
@@ -51,19 +52,27 @@ def index(tmp_path_factory):
     return load(path)
 
 
-def test_a_question_typed_without_diacritics_is_read_restored_and_as_typed(index):
+def test_a_question_typed_without_diacritics_ranks_with_both_readings_and_is_judged_on_the_restored(
+        index, monkeypatch):
+    from retrieval import candidates
+
     embedder = RecordingEmbedder()
     retriever = Retriever(index, embedder)
     q = retriever.prepare("quan nhau co mo cua khong")
     assert not q.had_diacritics and q.dense_text != q.text  # the restorer put accents back
+    searched = []
+    real_dense = candidates.dense
+    monkeypatch.setattr(candidates, "dense", lambda idx, vec, n: searched.append(vec) or real_dense(idx, vec, n))
 
     result = retriever.search(q, mode="hybrid")
 
     assert embedder.asked == [[q.dense_text, q.text]]  # one batch of two
-    mixed = embedder.vector(q.dense_text) + Ranking().typed_weight * embedder.vector(q.text)
-    mixed /= np.linalg.norm(mixed)
-    clauses = np.vstack([embedder.vector(c) for c in index_passages(index)])
-    assert result.best_cosine == pytest.approx(float((clauses @ mixed)[index_position(index, result)]), abs=1e-5)
+    restored, typed = embedder.vector(q.dense_text), embedder.vector(q.text)
+    mixed = restored + Ranking().typed_weight * typed
+    np.testing.assert_allclose(searched[0], mixed / np.linalg.norm(mixed), atol=1e-6)  # ranks with both
+    top = next(i for i, c in enumerate(index.chunks) if c.id == result.hits[0].chunk.id)
+    clause = embedder.vector(index_passages(index)[top])
+    assert result.best_cosine == pytest.approx(float(clause @ restored), abs=1e-5)  # the bar reads one
 
 
 def test_a_question_with_diacritics_the_dense_model_alone_and_weight_zero_read_one_text(index):
@@ -80,7 +89,3 @@ def test_a_question_with_diacritics_the_dense_model_alone_and_weight_zero_read_o
 def index_passages(index) -> list[str]:
     from retrieval.index import passage_text
     return [passage_text(c, index.sources[c.source_id]) for c in index.chunks]
-
-
-def index_position(index, result) -> int:
-    return next(i for i, c in enumerate(index.chunks) if c.id == result.hits[0].chunk.id)
