@@ -37,11 +37,12 @@ class Ranking:
     # A question typed without diacritics is also embedded as typed (no restored accents, no
     # glossary phrases) and that vector added at this weight to the restored one's: where the
     # restorer guessed a word wrong the typed one still holds it, and it reads like the FAQ's own
-    # unaccented questions. Dev split: R@1 0.882 → 0.903, MRR@10 0.920 → 0.931, wrongly
-    # abstained 0.041 → 0.036, near misses turned away 0.926 → 0.897 (weight 1.0: R@1 0.892;
-    # typed vector only on the FAQ side: 0.892). Used by the hybrid search only: for the dense
-    # model alone it does not help (dev MRR@10 0.605 → 0.580); its gain is in the fused ranking
-    # and the FAQ side. Both texts go through the model as one batch of two: +2.3 ms p50 (0: off).
+    # unaccented questions. It ranks only; abstention reads the restored text's cosines as before
+    # (search.Retriever._vectors). Dev split: R@1 0.882 → 0.897, MRR@10 0.920 → 0.928, abstention
+    # unchanged (weight 1.0, the typed vector on the FAQ side only, the FAQ's own questions read
+    # the same way: no better; reports/honest-answers.md, third pass). Test: R@1 0.893 unchanged.
+    # Hybrid search only: for the dense model alone it does not help (dev MRR@10 0.605 → 0.580).
+    # Both texts go through the model as one batch of two: +2.3 ms p50 (0: off).
     typed_weight: float = 0.5
 
 
