@@ -115,19 +115,24 @@ class Retriever:
     def _in_force(self, side: Sparse, as_of: date | None) -> Sparse:
         return side if as_of is None else side.where(self._allowed(side.ids, as_of))
 
-    def _vectors(self, q: Query, typed: bool) -> tuple[np.ndarray, np.ndarray]:
-        """What ranks and what is judged. Both are the embedding of the restored (and expanded)
-        text, but for a question typed without diacritics in the hybrid search (`typed`), which
-        ranks with that plus the typed text's embedding at Ranking.typed_weight. Abstention keeps
-        reading the restored text's cosines: its bars were set on them, and the sum runs closer to
-        every clause (dev without FAQ: near misses turned away 0.838 → 0.691 when it judged too)."""
-        w = self.ranking.typed_weight if typed else 0.0
-        if q.had_diacritics or not w or q.text == q.dense_text:
-            vec = self.embedder.queries([q.dense_text])[0]
-            return vec, vec
-        restored, as_typed = self.embedder.queries([q.dense_text, q.text])
-        mixed = restored + w * as_typed
-        return (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32), restored
+    def model_texts(self, q: Query, mode: str = "hybrid") -> list[str]:
+        """What the model reads for this question, in one batch: the restored (and expanded)
+        text, and for a question typed without diacritics in the hybrid search, the text as typed
+        (Ranking.typed_weight)."""
+        if mode != "hybrid" or not self.ranking.typed_weight or q.had_diacritics or q.text == q.dense_text:
+            return [q.dense_text]
+        return [q.dense_text, q.text]
+
+    def _vectors(self, q: Query, mode: str) -> tuple[np.ndarray, np.ndarray]:
+        """What ranks and what is judged: the restored text's embedding, or with a typed reading
+        (model_texts) the sum at Ranking.typed_weight to rank. Abstention keeps reading the
+        restored text's cosines: its bars were set on them, and the sum runs closer to every
+        clause (dev without FAQ: near misses turned away 0.838 → 0.691 when it judged too)."""
+        vecs = self.embedder.queries(self.model_texts(q, mode))
+        if len(vecs) == 1:
+            return vecs[0], vecs[0]
+        mixed = vecs[0] + self.ranking.typed_weight * vecs[1]
+        return (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32), vecs[0]
 
     def _scores(self, q: Query, k: int, mode: str, as_of: date | None) -> "_Scores":
         """The candidates (clauses in force on `as_of`) and their scores. Only clauses some side
@@ -141,7 +146,7 @@ class Retriever:
             cand = lex.ids
             none = np.full(len(cand), -np.inf, np.float32)
             return _Scores(cand, np.zeros(len(cand), np.float32), lex, none, lex.values)
-        vec, judged = self._vectors(q, typed=mode == "hybrid")
+        vec, judged = self._vectors(q, mode)
         dense = self._in_force(candidates.dense(self.index, vec, max(r.candidates * 4, k * 4)), as_of)
         if mode == "dense":
             return _Scores(dense.ids, dense.values, lex, np.full(len(dense), -np.inf, np.float32), dense.values)

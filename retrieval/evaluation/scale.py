@@ -340,10 +340,11 @@ def _disk(path: Path) -> int:
 # --- serving one size (a child process) ---------------------------------------------------------
 
 class LookedUp:
-    """Stands in for the embedder: each question's vector was computed once by the model."""
+    """Stands in for the embedder: what the model reads for each question (Retriever.model_texts)
+    was embedded once by the model, in the batch the engine sends."""
 
-    def __init__(self):
-        self.vectors: dict[str, np.ndarray] = {}
+    def __init__(self, vectors: dict[str, np.ndarray]):
+        self.vectors = vectors
 
     def queries(self, texts: list[str]) -> np.ndarray:
         return np.stack([self.vectors[t] for t in texts])
@@ -367,21 +368,20 @@ def serve(index_dir: Path, queries: Path, repeat: int, render: str | None) -> di
     rss_start = current_rss_mb()
     index = load(index_dir)
     t_load = time.perf_counter()
-    embedder = LookedUp()
+    data = np.load(queries, allow_pickle=False)
+    qs, vecs = [str(q) for q in data["questions"]], data["vectors"]
+    embedder = LookedUp({})
     glossary = Glossary.load(settings.DEFAULT_GLOSSARY)
     engine = Engine(index, Retriever(index, embedder, glossary=glossary))
     t_init = time.perf_counter()
-    data = np.load(queries, allow_pickle=False)
-    qs, vecs = [str(q) for q in data["questions"]], data["vectors"]
-
-    def looked_up(q: str, v: np.ndarray) -> None:  # the text the model would read → the vector it gave
-        embedder.vectors[engine.retriever.prepare(q).dense_text] = v
-
-    looked_up(qs[0], vecs[0])
+    # This index restores accents from its own words, so the texts may differ from the shipped
+    # engine's: each question's texts here get the vectors the model gave its texts there.
+    ends = np.cumsum(data["batch_sizes"])
+    for q, got in zip(qs, np.split(data["text_vectors"], ends[:-1])):
+        for i, text in enumerate(engine.retriever.model_texts(engine.retriever.prepare(q))):
+            embedder.vectors[text] = got[min(i, len(got) - 1)]
     print(show(engine.answer(qs[0]))[:60].replace("\n", " "), flush=True)
     t_first = time.perf_counter()
-    for q, v in zip(qs, vecs):
-        looked_up(q, v)
 
     for q in qs[:10]:  # warm-up, as in `rulebot bench`
         show(engine.answer(q))
@@ -510,20 +510,26 @@ def compare_dense(index_dir: Path, queries: np.ndarray, served_build_s: float, l
 # --- the whole curve, as `rulebot bench --scale` runs it ----------------------------------------
 
 def question_vectors(shipped: Path, model: str, gold: Path, out: Path) -> dict:
-    """Each gold question's vector as the shipped engine computes it, and what one costs."""
+    """What the model gives for each gold question as the shipped engine asks it (the texts of
+    Retriever.model_texts, in one batch), each question's restored-text vector for the dense
+    index's recall check, and what one question's model run costs."""
     from ..engine import Engine
     from . import bench
 
     qs = bench.questions(gold)
     engine = Engine.load(shipped, model)
-    dense = [engine.retriever.prepare(q).dense_text for q in qs]
-    engine.retriever.embedder.queries(dense[:5])  # warm-up
-    vecs, ms = [], []
-    for text in dense:
+    retriever = engine.retriever
+    batches = [retriever.model_texts(retriever.prepare(q)) for q in qs]
+    retriever.embedder.queries(batches[0])  # warm-up
+    text_vecs, vecs, ms = [], [], []
+    for batch in batches:
         t = time.perf_counter()
-        vecs.append(engine.retriever.embedder.queries([text])[0])
+        got = retriever.embedder.queries(batch)
         ms.append((time.perf_counter() - t) * 1000)
-    np.savez(out, questions=np.array(qs), vectors=np.stack(vecs).astype(np.float32))
+        text_vecs += list(got)
+        vecs.append(got[0])
+    np.savez(out, questions=np.array(qs), vectors=np.stack(vecs).astype(np.float32),
+             batch_sizes=np.array([len(b) for b in batches]), text_vectors=np.stack(text_vecs).astype(np.float32))
     return _pcts(ms)
 
 
