@@ -129,10 +129,11 @@ class Retriever:
         restored text's cosines: its bars were set on them, and the sum runs closer to every
         clause (dev without FAQ: near misses turned away 0.838 → 0.691 when it judged too)."""
         vecs = self.embedder.queries(self.model_texts(q, mode))
+        restored = vecs[0]
         if len(vecs) == 1:
-            return vecs[0], vecs[0]
-        mixed = vecs[0] + self.ranking.typed_weight * vecs[1]
-        return (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32), vecs[0]
+            return restored, restored  # one object: _scores then reads its cosines once
+        mixed = restored + self.ranking.typed_weight * vecs[1]
+        return (mixed / max(float(np.linalg.norm(mixed)), 1e-12)).astype(np.float32), restored
 
     def _scores(self, q: Query, k: int, mode: str, as_of: date | None) -> "_Scores":
         """The candidates (clauses in force on `as_of`) and their scores. Only clauses some side

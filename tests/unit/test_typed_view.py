@@ -86,6 +86,27 @@ def test_a_question_with_diacritics_the_dense_model_alone_and_weight_zero_read_o
         assert embedder.asked == [[q.dense_text]], (question, mode, ranking.typed_weight)
 
 
+def test_with_one_reading_the_clauses_cosines_are_read_once(index, monkeypatch):
+    reconstructed = []
+
+    class Watched:  # the FAISS index, counting the stored vectors read back for a second look
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def reconstruct_batch(self, ids):
+            reconstructed.append(len(ids))
+            return self.inner.reconstruct_batch(ids)
+
+    monkeypatch.setattr(index, "dense", Watched(index.dense))
+    Retriever(index, RecordingEmbedder()).search("quán nhậu có mở cửa không", mode="hybrid")
+    assert reconstructed == []
+    Retriever(index, RecordingEmbedder()).search("quan nhau co mo cua khong", mode="hybrid")
+    assert reconstructed  # the restored reading's cosines, for the bar
+
+
 def index_passages(index) -> list[str]:
     from retrieval.index import passage_text
     return [passage_text(c, index.sources[c.source_id]) for c in index.chunks]
