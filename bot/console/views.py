@@ -37,6 +37,7 @@ STATUS_NAMES = {"answered": "Đã trả lời", "no_match": "Từ chối", "inva
                 "error": "Lỗi", "received": "Chưa xong"}
 CONTEXT_CHARS = 220  # document text shown around a cited clause
 SEARCH_RESULTS = 6
+NO_EXCHANGE = "Không có trao đổi này trong nhật ký."  # an exchange id that is not in the log
 LOGIN_FAILED = ("Không đăng nhập được: sai tên đăng nhập hoặc mật khẩu, hoặc tài khoản đang tạm khoá "
                 "15 phút sau 5 lần nhập sai liên tiếp.")
 
@@ -328,7 +329,7 @@ async def exchange(request: Request, who) -> Response:
     xid = request.path_params["xid"]
     x = await run_in_threadpool(console.reader.get, xid)
     if x is None:
-        return refuse(request, 404, "Không có trao đổi này trong nhật ký.")
+        return refuse(request, 404, NO_EXCHANGE)
     q = request.query_params.get("q", x.question)[:500]
     engine = console.holder.engine
     try:
@@ -378,7 +379,7 @@ async def verdict(request: Request, who, form) -> Response:
     xid = request.path_params["xid"]
     x = console.reader.get(xid)
     if x is None:
-        return refuse(request, 404, "Không có trao đổi này trong nhật ký.")
+        return refuse(request, 404, NO_EXCHANGE)
     kind = str(form.get("verdict") or "")
     try:
         if kind not in allowed_verdicts(x):
@@ -406,7 +407,7 @@ async def comment(request: Request, who, form) -> Response:
     console = request.app.state.console
     xid = request.path_params["xid"]
     if console.reader.get(xid) is None:
-        return refuse(request, 404, "Không có trao đổi này trong nhật ký.")
+        return refuse(request, 404, NO_EXCHANGE)
     try:
         c = console.reviews.comment(xid, who.name, str(form.get("text") or ""))
     except ReviewError as e:
@@ -423,7 +424,7 @@ async def promote(request: Request, who, form) -> Response:
     xid = request.path_params["xid"]
     x = console.reader.get(xid)
     if x is None:
-        return refuse(request, 404, "Không có trao đổi này trong nhật ký.")
+        return refuse(request, 404, NO_EXCHANGE)
     if console.faq is None:
         flash(request, "Máy chủ chưa cấu hình tệp FAQ của cán bộ (RULEBOT_OFFICIALS_FAQ).", "error")
         return back(f"/review/{xid}")
