@@ -129,10 +129,15 @@ class Rebuilder:
 
     def __init__(self, holder: EngineHolder, index_dir: str | Path, *,
                  corpus: Callable = default_corpus, build: Callable = default_build,
-                 load: Callable = default_load, on_done: Callable[[RebuildState], None] | None = None):
+                 load: Callable = default_load, on_done: Callable[[RebuildState], None] | None = None,
+                 refresh: Callable[[object], None] | None = None):
         self.holder = holder
         self.index_dir = Path(index_dir)
         self._corpus, self._build, self._load, self._on_done = corpus, build, load, on_done
+        # What the index does not hold but the store does (which documents are in force): read
+        # into every engine it swaps in, before and again after, so a document retired while a
+        # run was building (from a corpus read when it started) is not shown in force again.
+        self.refresh = refresh
         self._lock = threading.Lock()
         self._state = RebuildState()
         self._thread: threading.Thread | None = None
@@ -209,7 +214,7 @@ class Rebuilder:
             new, done = job.run(self.holder.engine)
             if new is not None:
                 self._set(phase="loading", progress=0.97, message="Đang nạp chỉ mục mới…")
-                self.holder.swap(new)
+                self._swap(new)
             self._set(phase="done", progress=1.0, finished_at=_now(), runs=self._state.runs + 1,
                       message=f"{done} (sau {time.monotonic() - t0:.0f} giây).")
         except JobError as e:
@@ -230,7 +235,7 @@ class Rebuilder:
             manifest = self._build(docs, entries, self.index_dir, engine)
             self._set(phase="loading", progress=0.97, message="Đang nạp chỉ mục mới…")
             new = self._load(self.index_dir, engine, docs, entries)
-            self.holder.swap(new)
+            self._swap(new)
             took = time.monotonic() - self._t0
             self._estimate = float((manifest or {}).get("build_seconds") or took)
             questions = (manifest or {}).get("faq_questions")
@@ -244,6 +249,21 @@ class Rebuilder:
                       message=f"Xây lại chỉ mục không thành công ({type(e).__name__}: {e}). "
                               "Bot vẫn dùng chỉ mục cũ.")
         self._done()
+
+    def _swap(self, new) -> None:
+        """Put `new` in use with the store's current validity. The second read closes the race with
+        a retirement written between the first and the swap (it refreshed the old engine)."""
+        self._refresh(new)
+        self.holder.swap(new)
+        self._refresh(new)
+
+    def _refresh(self, engine) -> None:
+        if self.refresh is None:
+            return
+        try:
+            self.refresh(engine)
+        except Exception:  # the index is fine; validity stays as built until the next retirement
+            log.exception("reading documents' validity into the new engine failed")
 
     def _done(self) -> None:
         if self._on_done:

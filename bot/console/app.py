@@ -25,7 +25,7 @@ from retrieval.documents import Store
 
 from . import views
 from .auth import COOKIE
-from .documents import DocumentDesk
+from .documents import DocumentDesk, refresh_validity
 from .exchanges import ExchangeReader
 from .faq_lines import OfficialsFaq
 from .reviews import ReviewStore
@@ -102,6 +102,8 @@ def create_app(settings: ConsoleSettings | None = None, *, engine_holder: Engine
             return IndexTarget(Path(index_dir), lambda: engine.retriever.embedder)
 
     console.desk = DocumentDesk(doc_store, Uploads(doc_store.root / ".uploads"), index_target, log_path)
+    if rebuilder is not None and rebuilder.refresh is None:  # validity is the store's, not the index's
+        rebuilder.refresh = lambda engine: refresh_validity(engine, doc_store)
 
     @contextlib.asynccontextmanager
     async def lifespan_(app):

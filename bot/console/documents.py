@@ -340,14 +340,13 @@ def _add(console, by: str, staged, engine) -> tuple[object | None, str]:
         return None, done + ". Máy chủ chưa có chỉ mục: hãy chạy “rulebot index”"
     new = console.rebuilder.load_engine(engine, added.documents, faq.curated_entries(added.documents)) \
         if console.rebuilder else None
-    if new is not None:
-        refresh_validity(new, desk.store)
-    return new, done + "; bot đã dùng chỉ mục mới"
+    return new, done + "; bot đã dùng chỉ mục mới"  # the Rebuilder reads the store's validity into it
 
 
 def refresh_validity(engine, store: Store) -> None:
-    """Whether each document holds comes from the store, not the index: a retirement written
-    while the index was being updated is not lost at the swap."""
+    """Whether each document holds comes from the store, not the index: the console's Rebuilder
+    calls this on every engine it swaps in, so a retirement written while the index was being
+    rebuilt or updated is not lost at the swap."""
     from retrieval.engine import fresh_sources
 
     engine.index.sources = fresh_sources(engine.index.sources, store.documents())

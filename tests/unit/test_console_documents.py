@@ -140,6 +140,35 @@ def test_retire_changes_the_status_and_queues_answers_that_cited_it(world):
     assert any(a["action"] == "documents.retire" and a["target"] == sid for a in r.officials.audit(actor="eddie"))
 
 
+def test_a_retirement_written_while_a_full_rebuild_runs_holds_on_the_rebuilt_engine(world):
+    """The rebuild read the documents before the retirement; the engine it swaps in must not show
+    the document in force again."""
+    import threading
+
+    r, _ = world
+    sid = next(iter(r.holder.engine.index.sources))
+    started, gate = threading.Event(), threading.Event()
+    build = r.rebuilder._build
+
+    def slow_build(*a):
+        started.set()
+        gate.wait(10)
+        return build(*a)
+
+    r.rebuilder._build = slow_build
+    r.rebuilder.request("eddie")  # as after an FAQ line is added
+    assert started.wait(10)
+    c = logged_in(r, "eddie")
+    until = date.today() - timedelta(days=1)
+    resp = c.post(f"/documents/{sid}/retire", data={"csrf": csrf_of(c.get(f"/documents/{sid}").text),
+                                                    "until": until.isoformat()})
+    assert resp.status_code == 303
+    gate.set()
+    assert r.rebuilder.wait(10).phase == "done" and r.holder.generation == 1
+    assert r.holder.engine.index.sources[sid].effective_until == until
+    assert f"Hết hiệu lực từ {date.today():%d/%m/%Y}" in c.get(f"/documents/{sid}").text
+
+
 def test_a_retirement_the_store_refuses_is_said_politely_and_changes_nothing(world):
     r, _ = world
     sid = next(iter(r.holder.engine.index.sources))

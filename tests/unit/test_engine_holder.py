@@ -72,3 +72,30 @@ def test_requests_during_a_rebuild_coalesce_into_one_more_run():
     gate.set()
     state = rb.wait(5)
     assert len(runs) == 2 and state.phase == "done" and state.runs == 2 and holder.generation == 2
+
+
+def test_every_engine_swapped_in_gets_the_stores_validity_before_and_after_the_swap():
+    holder = EngineHolder(Slow("old"))
+    seen = []
+
+    def refresh(engine):
+        seen.append((engine.name, holder.engine.name))
+
+    rb = Rebuilder(holder, "unused", corpus=lambda: ([], []), build=lambda *a: {},
+                   load=lambda out, engine, docs, entries: Slow("rebuilt"), refresh=refresh)
+    rb.request("eddie")
+    assert rb.wait(5).phase == "done"
+    assert seen == [("rebuilt", "old"), ("rebuilt", "rebuilt")]
+
+
+def test_a_failing_refresh_is_logged_and_the_rebuilt_engine_still_serves(caplog):
+    holder = EngineHolder(Slow("old"))
+
+    def refresh(engine):
+        raise OSError("store unreadable")
+
+    rb = Rebuilder(holder, "unused", corpus=lambda: ([], []), build=lambda *a: {},
+                   load=lambda out, engine, docs, entries: Slow("rebuilt"), refresh=refresh)
+    rb.request("eddie")
+    assert rb.wait(5).phase == "done" and holder.engine.name == "rebuilt"
+    assert "validity" in caplog.text
