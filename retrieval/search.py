@@ -2,7 +2,7 @@
 
 The steps each live in their own module: the sides' scores (candidates), fusion, word coverage,
 distinct passages, what the question is about (subject), abstention, the figure check
-(answer_kind), and which clause leads (leading). The raw cosine of the best
+(answer_kind), the thing named by number (numbered), and which clause leads (leading). The raw cosine of the best
 clause is kept as well, because abstention needs an absolute signal.
 """
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from . import candidates
 from .abstention import Abstention
 from .answer_kind import asked_for, states
+from .numbered import other_one
 from .coverage import ClauseTexts, WordCoverage
 from .embedding import TextEmbedder
 from .fusion import Ranking, fuse
@@ -47,6 +48,7 @@ class Result:
     small_talk: str | None = None  # the kind of small talk the message is (smalltalk.py): abstained
     pairs: float = 0.0  # the share of the question's word pairs the best clause holds (pairs.py)
     unknown_pairs: float = 0.0  # the share of its word pairs the documents never use
+    other: str | None = None  # "mui 3": the best clause names that thing only by other numbers (numbered.py)
 
 
 class Retriever:
@@ -91,7 +93,10 @@ class Retriever:
                                           unknown_pairs, int(groups[r][0]) in self._has_faq)
                    for r, h in enumerate(head)]
         talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
-        confident = [m >= 0 and gv and not talk for m, gv in zip(margins, gives)]
+        # a clause naming the thing asked about only by other numbers ("mũi 2" for "mũi 3") is about another one
+        # the document's own title and number count: a clause of "Chỉ thị 08" may name only others
+        other = [other_one(q.text, self._named_text(p)) for p in passages]
+        confident = [m >= 0 and gv and not talk and o is None for m, gv, o in zip(margins, gives, other)]
         scores = [float(s.fused[h]) for h in head]
         order = list(range(len(groups)))
         if mode == "hybrid":
@@ -104,7 +109,11 @@ class Retriever:
             q, hits, float(s.cos[top]), s.best_lexical, covers[t],
             not confident[t], kind if margins[t] >= 0 and not gives[t] else None,
             float(s.asked[top]) if np.isfinite(s.asked[top]) else None, margins[t], unknown, talk,
-            pairs[t], unknown_pairs)
+            pairs[t], unknown_pairs, " ".join(other[t]) if other[t] else None)
+
+    def _named_text(self, p) -> str:
+        src = self.index.sources.get(p.source_id)
+        return f"{src.title}. {src.number or ''}. {p.text}" if src else p.text
 
     def _allowed(self, ids: np.ndarray, as_of: date | None) -> np.ndarray:
         """Which of these clauses are in force on `as_of` (all when None)."""

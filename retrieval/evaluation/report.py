@@ -141,6 +141,8 @@ def _ranks(ev: Evaluation, i: int) -> str:
 
 
 def _missing(o: Outcome) -> str:
+    if o.other:
+        return f", the clause names another one than “{o.other}”"
     return f", the clause gives no {o.missing} figure" if o.missing else ""
 
 

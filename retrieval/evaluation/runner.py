@@ -71,6 +71,7 @@ class Outcome:
     signals: dict[str, float]  # what abstention is decided on (best cosine, coverage…), for the report
     seconds: float
     missing: str | None = None  # abstained because the clause gives no figure of this kind (answer_kind)
+    other: str | None = None  # abstained because the clause names the thing asked by other numbers (numbered)
 
     @property
     def rank(self) -> int | None:
@@ -109,7 +110,8 @@ def run_systems(search: Search, cases: Sequence[Case], judge: Judge, systems: Se
             result = search(case.question, system)
             dt = time.perf_counter() - t0
             rows.append(Outcome(case, system, list(result.hits), judge(case, list(result.hits)),
-                                bool(result.abstained), signals(result), dt, getattr(result, "missing", None)))
+                                bool(result.abstained), signals(result), dt, getattr(result, "missing", None),
+                                getattr(result, "other", None)))
         out[system] = rows
         if progress:
             progress(f"{system}: {len(cases)} questions in {time.perf_counter() - t_all:.1f} s")

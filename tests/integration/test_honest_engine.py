@@ -15,6 +15,15 @@ def test_going_out_leads_with_the_rule_not_the_enforcement_tally(engine):
         assert "1.359" not in answer.main.quote
 
 
+def test_the_dose_asked_about_decides_whether_the_second_dose_clause_answers(engine):
+    for question in ("Tiêm mũi 3 ở đâu?", "tiem mui 3 o dau"):
+        result = engine.search(question)
+        assert result.abstained and result.other == "mui 3"
+        assert engine.answer(question).status == "no_match"
+    answered = engine.answer("Khi nào tôi được tiêm mũi 2?")
+    assert answered.status == "answered" and "mũi 2" in answered.main.quote
+
+
 @pytest.mark.parametrize("text", ["cảm ơn bạn nhé", "chao ban", "Bạn là ai?", "ok", "😊👍"])
 def test_small_talk_gets_a_friendly_reply_never_a_quote(engine, text):
     answer = engine.answer(text)

@@ -1,0 +1,47 @@
+"""A number after a noun names which one; a clause naming that thing only by other numbers is
+about another one (retrieval/numbered.py)."""
+import pytest
+
+from retrieval.numbered import named, other_one
+
+DOSE_2 = "Tiếp tục triển khai tiêm chủng mũi 2 ngay khi được phân bổ vắc xin"
+
+
+@pytest.mark.parametrize("question", ["Tiêm mũi 3 ở đâu?", "tiem mui 3 o dau", "Bao giờ được tiêm mũi thứ 3?"])
+def test_a_clause_about_the_second_dose_does_not_answer_the_third(question):
+    assert other_one(question, DOSE_2) == ("mui", "3")
+
+
+@pytest.mark.parametrize("question", [
+    "tiem mui 1 r thi khi nao tiem mui 2",  # one of the numbers asked is the clause's
+    "Bao giờ thì được tiêm mũi 2?",
+    "Em mới chích 1 mũi, bao giờ tới lượt?",  # "1 mũi" is how many, not which
+    "Ai được tiêm vắc xin?",  # no number at all
+])
+def test_questions_that_name_the_clauses_one_or_none_pass(question):
+    assert other_one(question, DOSE_2) is None
+
+
+def test_a_clause_that_names_no_number_for_the_thing_passes():
+    assert other_one("Cấp độ 4 thì sao?", "thực hiện việc xác định cấp độ dịch theo hướng dẫn") is None
+
+
+def test_a_clause_naming_several_passes_when_one_is_asked():
+    clause = "lớp lõi có dịch giãn cách theo Chỉ thị 16, lớp tiếp theo thực hiện theo chỉ thị 15"
+    assert other_one("Chỉ thị 16 có cho ra đường không?", clause) is None
+    assert other_one("chỉ thị 19 là gì", clause) == ("thi", "19")
+
+
+def test_numbers_are_read_whatever_the_spelling():
+    assert named("Chỉ thị số 08-CT/TU") == named("chi thi 8") == {("thi", "8")}
+
+
+@pytest.mark.parametrize("text", ["ngày 23/7/2021", "xử phạt 1.359 trường hợp", "cách ly 14 ngày",
+                                  "huy động 789 tổ công tác", "hỗ trợ 500 nghìn đồng"])
+def test_dates_figures_and_quantities_name_nothing(text):
+    assert named(text) == frozenset() or all(noun != "ngay" for noun, _ in named(text))
+
+
+def test_an_unaccented_question_reads_ngay_as_a_unit_but_a_clause_does_not():
+    assert named("cach ly 14 ngay") == frozenset()
+    assert named("tiêm chủng mũi 2 ngay khi có vắc xin") == {("mui", "2")}
