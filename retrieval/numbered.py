@@ -1,17 +1,20 @@
 """Which one a question names by number, and whether a clause speaks of another one.
 
 In Vietnamese a number after a noun says which one ("mũi 3", the third dose; "Chỉ thị 16";
-"cấp độ 4"; "lớp 10"), while a number before a noun says how many ("3 mũi", "14 ngày"). A clause
+"cấp độ 4"; "tầng 1"), while a number before a noun says how many ("3 mũi", "14 ngày"). A clause
 that names the same thing only with other numbers ("tiêm chủng mũi 2") is about another one, however
 close its words: quoting it to "Tiêm mũi 3 ở đâu?" would answer a question that was not asked.
 So such a clause is not given as an answer. The check reads words only, as answer_kind does, and
 knows nothing of the documents: a new document gets it as it is.
 
-Left out on purpose: a number followed by a unit or a counted noun ("15 ngày", "1 mũi", "29 chốt":
-a quantity; the list is short and general, so a count of some other noun is read as a name, which
-matters only when the question counts the same word differently), a number joined to another
-("23/7/2021", "1.359": dates and figures). A question typed without diacritics has its units read
-folded ("ngay" is then "ngày"); a clause's are read as written ("mũi 2 ngay khi…").
+Only nouns that Vietnamese numbers to name one of a series count (`NAMING`: doses, legal
+instruments and their articles, levels, tiers, school years, wards, waves, F0/F1…). Without a
+part-of-speech tagger, "any word before a number" also read "dưới 100" (below 100) and "đặt 4
+stent" (four stents) as names; on ViCoV19QA that refused two answers that were right. Left out
+as well: a number followed by a unit or a counted noun ("mũi 2 ngày", "cấp 3 người"), and a
+number joined to another ("23/7/2021", "1.359": dates and figures). A question typed without
+diacritics has its units read folded ("ngay" is then "ngày"); a clause's are read as written
+("mũi 2 ngay khi…").
 """
 from __future__ import annotations
 
@@ -29,8 +32,12 @@ _UNITS = frozenset("ngày tháng năm tuần giờ tiếng phút giây tuổi ng
                    "tổ đội chốt điểm trường cơ hộ gia bệnh lực lớp cấp khu cụm xe chiếc cái con bộ".split())
 _FOLDED_UNITS = frozenset(fold(u) for u in _UNITS)
 _BETWEEN = frozenset({"so", "thu"})  # "Chỉ thị số 17", "mũi thứ 3"
-
-
+# nouns a number after names one of a series: general Vietnamese, nothing taken from the documents
+NAMING = frozenset(tuple(fold(n).split()) for n in (
+    "mũi|liều|đợt|lần|chỉ thị|nghị quyết|nghị định|quyết định|công văn|thông tư|luật|điều|khoản|"
+    "chương|mục|phụ lục|cấp|cấp độ|mức|mức độ|tầng|lớp|khối|quận|phường|tổ|khu|vùng|giai đoạn|"
+    "phase|type|tuýp|tip|f").split("|"))
+_F = re.compile(r"\bf(\d)\b")  # "F0", "F1": the letter names the group
 _FIGURE = re.compile(r"\d+(?:[.,/:]\d+)+")  # "23/7/2021", "1.359", "7:30": dates and figures
 _STOP = re.compile(r"[,.;:!?()\[\]\"“”‘’…/\-–—]+")  # a number before these ends its phrase
 _JOINED = "xxfigure"  # stands for a figure, so the number next to it is read as joined to it
@@ -39,7 +46,7 @@ _JOINED = "xxfigure"  # stands for a figure, so the number next to it is read as
 @lru_cache(maxsize=4096)
 def named(text: str) -> frozenset[tuple[str, str]]:
     """(folded noun, number) for every number that names which one of a thing."""
-    text = _FIGURE.sub(f" {_JOINED} ", unicodedata.normalize("NFC", text.lower()))
+    text = _F.sub(r"f \1", _FIGURE.sub(f" {_JOINED} ", unicodedata.normalize("NFC", text.lower())))
     accented = fold(text) != text
     out = set()
     for phrase in _STOP.split(text):
@@ -56,9 +63,10 @@ def named(text: str) -> frozenset[tuple[str, str]]:
             j = i - 1
             while j > 0 and folded[j] in _BETWEEN:
                 j -= 1
-            if folded[j].isdigit():
-                continue
-            out.add((folded[j], w.lstrip("0") or "0"))
+            noun = next((" ".join(folded[j - k:j + 1]) for k in (1, 0)
+                         if j - k >= 0 and tuple(folded[j - k:j + 1]) in NAMING), None)
+            if noun is not None:
+                out.add((noun, w.lstrip("0") or "0"))
     return frozenset(out)
 
 
