@@ -2,8 +2,8 @@
 
 The steps each live in their own module: the sides' scores (candidates), fusion, word coverage,
 distinct passages, what the question is about (subject), abstention, the figure check
-(answer_kind), the thing named by number (numbered), and which clause leads (leading). The raw cosine of the best
-clause is kept as well, because abstention needs an absolute signal.
+(answer_kind), the thing named by number (numbered), and which clause leads (leading). The raw
+cosine of the best clause is kept as well, because abstention needs an absolute signal.
 """
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import numpy as np
 from . import candidates
 from .abstention import Abstention
 from .answer_kind import asked_for, states
-from .numbered import other_one
 from .coverage import ClauseTexts, WordCoverage
 from .embedding import TextEmbedder
 from .fusion import Ranking, fuse
 from .glossary import Glossary
 from .index import Index
 from .leading import RulesLead
+from .numbered import other_one
 from .pairs import PairCoverage
 from .passages import distinct, passage
 from .query import Query, prepare
@@ -93,8 +93,8 @@ class Retriever:
                                           unknown_pairs, int(groups[r][0]) in self._has_faq)
                    for r, h in enumerate(head)]
         talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
-        # a clause naming the thing asked about only by other numbers ("mũi 2" for "mũi 3") is about another one
-        # the document's own title and number count: a clause of "Chỉ thị 08" may name only others
+        # a clause naming what was asked only by other numbers ("mũi 2" for "mũi 3") is about another
+        # one; its document's title and number count (a clause of "Chỉ thị 08" may name only others)
         other = [other_one(q.text, self._named_text(p)) for p in passages]
         confident = [m >= 0 and gv and not talk and o is None for m, gv, o in zip(margins, gives, other)]
         scores = [float(s.fused[h]) for h in head]
