@@ -95,10 +95,16 @@ def retire(store: Store, sid: str, until: date, replaced_by: str | None, log: st
     return Retired(s, flagged)
 
 
+def check_remove(store: Store, sid: str):
+    """What remove() would refuse, said before any work starts (the console asks first)."""
+    entry = store.check_remove(sid)
+    _no_officials_faq_lines(sid)
+    return entry
+
+
 def remove(store: Store, sid: str, target: IndexTarget) -> tuple[Source, object | None]:
     with store.lock():
-        store.check_remove(sid)
-        _no_officials_faq_lines(sid)
+        check_remove(store, sid)
         staged = target.stage(store.after_remove(sid))
         s = store.remove(sid)
         updated = target.publish(staged)

@@ -322,12 +322,12 @@ class Store:
             raise DocumentError(f"No document with id '{sid}'. See: rulebot documents list", "unknown_id", id=sid)
         if e.origin == "shipped":
             raise DocumentError(f"'{sid}' is shipped with rulebot and cannot be removed; retire it instead: "
-                                f"rulebot documents retire {sid} --until YYYY-MM-DD")
+                                f"rulebot documents retire {sid} --until YYYY-MM-DD", "shipped", id=sid)
         try:
             self.entries(self._without(sid))
         except CorpusError as err:
             raise DocumentError(f"'{sid}' cannot be removed: another entry refers to it ({err}). "
-                                "Change that entry first.") from None
+                                "Change that entry first.", "referred_to", id=sid) from None
         return e
 
     def _without(self, sid: str) -> dict:

@@ -105,6 +105,12 @@ def error_text(e: DocumentError) -> str:
         "unknown_id": f"Không có văn bản mã “{i.get('id')}”.",
         "until_before_from": f"Ngày hết hiệu lực phải từ ngày văn bản có hiệu lực ({_d(i.get('day'))}) trở đi.",
         "already_replaced": f"Văn bản này đã được thay thế bởi văn bản mã “{i.get('id')}”.",
+        "shipped": "Văn bản có sẵn trong rulebot không xoá được. Nếu văn bản không còn áp dụng, hãy cho văn "
+                   "bản hết hiệu lực.",
+        "referred_to": "Có văn bản khác đang ghi là thay thế, sửa đổi hoặc đưa tin về văn bản này. Hãy xoá "
+                       "hoặc sửa văn bản đó trước.",
+        "has_officials_faq": f"Văn bản còn {len(i.get('lines') or [])} câu hỏi FAQ do cán bộ thêm. Hãy xoá các "
+                             "câu hỏi đó ở trang FAQ trước, rồi xoá văn bản.",
     }.get(e.reason, "Không thực hiện được với văn bản này. Hãy kiểm tra lại tệp và các thông tin đã điền.")
 
 
@@ -303,7 +309,14 @@ async def document_publish(request: Request, who, form) -> Response:
     job = Job(f"Thêm văn bản “{title}”", lambda engine: _add(console, who.name, staged, engine))
     console.officials.record(who.name, "documents.publish", staged.fields.get("number") or title,
                              f"file {staged.name}")
-    if console.rebuilder is None:  # no background thread on this server: do it here, off the loop
+    return await _start(request, console, who, job, f"Đang thêm văn bản “{title}”: đang cắt đoạn và cập nhật "
+                        "chỉ mục. Bot vẫn trả lời bằng chỉ mục cũ cho tới khi xong, không cần khởi động lại.")
+
+
+async def _start(request: Request, console, who, job: Job, started: str) -> Response:
+    """Run a document job in the rebuild thread (the page says it started), or here, off the
+    event loop, when this server has no rebuild thread (the page says how it ended)."""
+    if console.rebuilder is None:
         try:
             _, done = await run_in_threadpool(job.run, console.holder.engine)
             flash(request, done + ".")
@@ -311,8 +324,7 @@ async def document_publish(request: Request, who, form) -> Response:
             flash(request, str(e), "error")
         return back("/documents")
     console.rebuilder.request(who.name, job)
-    flash(request, f"Đang thêm văn bản “{title}”: đang cắt đoạn và cập nhật chỉ mục. Bot vẫn trả lời bằng "
-                   "chỉ mục cũ cho tới khi xong, không cần khởi động lại.")
+    flash(request, started)
     return back("/documents")
 
 
@@ -350,6 +362,54 @@ def refresh_validity(engine, store: Store) -> None:
     from retrieval.engine import fresh_sources
 
     engine.index.sources = fresh_sources(engine.index.sources, store.documents())
+
+
+@page("editor")
+async def document_remove(request: Request, who, form) -> Response:
+    """Take an added document out (a wrong upload): store + index, in the rebuild thread. Shipped
+    documents, and ones others refer to or officials' FAQ lines point at, are refused first."""
+    console = request.app.state.console
+    desk = _desk(request)
+    sid = request.path_params["sid"]
+    here = f"/documents/{sid}"
+    if form.get("confirm") != "yes":
+        flash(request, "Hãy đánh dấu ô xác nhận trước khi xoá văn bản.", "error")
+        return back(here + "#remove")
+    try:
+        entry = await run_in_threadpool(ops.check_remove, desk.store, sid)
+    except DocumentError as e:
+        flash(request, error_text(e), "error")
+        return back(here + "#remove")
+    title = entry.document.source.title
+    job = Job(f"Xoá văn bản “{title}”", lambda engine: _remove(console, who.name, sid, engine))
+    console.officials.record(who.name, "documents.remove.requested", sid, title)
+    return await _start(request, console, who, job, f"Đang xoá văn bản “{title}” khỏi kho và chỉ mục. Bot vẫn "
+                        "trả lời bằng chỉ mục cũ cho tới khi xong, không cần khởi động lại.")
+
+
+def _remove(console, by: str, sid: str, engine) -> tuple[object | None, str]:
+    """The Job: remove through the shared steps, queue the answers that quoted it, swap in the
+    new generation."""
+    from retrieval import faq
+
+    desk = console.desk
+    try:
+        source, updated = ops.remove(desk.store, sid, desk.target(engine))
+    except DocumentError as e:
+        console.officials.record(by, "documents.refused", sid, str(e))
+        raise JobError(f"Chưa xoá được văn bản: {error_text(e)}") from None
+    flagged = ops.flag(desk.log, [sid])
+    console.officials.record(by, "documents.remove", sid, f"{source.title}"
+                             + (f", {updated.embedded} embedded" if updated else ", no index yet")
+                             + (f", {flagged} answers queued for re-review" if flagged else ""))
+    done = f"Đã xoá “{source.title}” (mã {sid})"
+    if flagged:
+        done += f"; {flagged} câu trả lời có trích văn bản này đã vào hàng chờ duyệt lại"
+    if updated is None:
+        return None, done + ". Máy chủ chưa có chỉ mục: hãy chạy “rulebot index”"
+    docs = desk.store.documents()
+    new = console.rebuilder.load_engine(engine, docs, faq.curated_entries(docs)) if console.rebuilder else None
+    return new, done + "; bot đã dùng chỉ mục mới"
 
 
 @page("editor")

@@ -647,6 +647,7 @@ def routes() -> list[Route]:
         Route("/documents/{sid}", docpages.document_detail),
         Route("/documents/{sid}/text", document),
         Route("/documents/{sid}/retire", docpages.document_retire, methods=["POST"]),
+        Route("/documents/{sid}/remove", docpages.document_remove, methods=["POST"]),
         Route("/dashboard", dashboard),
         Route("/faq", faq_page),
         Route("/faq/remove", faq_remove, methods=["POST"]),

@@ -48,7 +48,7 @@ def _console(tmp: Path, index: Path, embedder, monkeypatch):
     return app, holder
 
 
-def test_publish_from_the_console_swaps_in_the_new_generation_and_retire_says_it_lapsed(
+def test_publish_from_the_console_swaps_in_the_new_generation_retire_says_it_lapsed_and_remove_drops_it(
         tmp_path, index_dir, embedder, monkeypatch):
     from console_fakes import csrf_of, login
     from starlette.testclient import TestClient
@@ -92,3 +92,13 @@ def test_publish_from_the_console_swaps_in_the_new_generation_and_retire_says_it
     lapsed = holder.answer(QUESTION)
     assert lapsed.main.source.id == sid and lapsed.main.status == "expired"
     assert f"Hết hiệu lực từ {today:%d/%m/%Y}" in c.get(f"/documents/{sid}").text
+
+    # a wrong upload taken out again: a generation without its clauses, nothing of it answered
+    resp = c.post(f"/documents/{sid}/remove", data={"csrf": token, "confirm": "yes"})
+    assert resp.status_code == 303 and resp.headers["location"] == "/documents"
+    state = app.state.console.rebuilder.wait(300)
+    assert state.phase == "done" and "Đã xoá" in state.message, state.message
+    assert holder.generation == 2 and len(holder.engine.index.chunks) == len(before.index.chunks)
+    assert all(ch.source_id != sid for ch in holder.engine.index.chunks)
+    gone = holder.answer(QUESTION)
+    assert gone.main is None or gone.main.source.id != sid

@@ -183,6 +183,71 @@ def test_a_retirement_the_store_refuses_is_said_politely_and_changes_nothing(wor
     assert not r.app.state.console.desk.store.manifest.exists()
 
 
+SID = "41-qd-ubnd-2026-11-02"
+
+
+def _remove(c, sid: str, confirm: bool = True):
+    data = {"csrf": csrf_of(c.get(f"/documents/{sid}").text)}
+    if confirm:
+        data["confirm"] = "yes"
+    return c.post(f"/documents/{sid}/remove", data=data)
+
+
+def test_a_wrong_upload_is_removed_from_the_store_and_the_engine_once_confirmed(world):
+    r, files = world
+    c = logged_in(r, "eddie")
+    _, state = _publish(r, c, _token(_preview(c, f.decision_docx(files / "qd.docx")).text))
+    assert state.phase == "done", state.message
+    assert "Xoá văn bản" in c.get(f"/documents/{SID}").text
+    resp = _remove(c, SID, confirm=False)  # the box not ticked: nothing happens
+    assert resp.headers["location"] == f"/documents/{SID}#remove"
+    assert "ô xác nhận" in c.get(f"/documents/{SID}").text and r.holder.generation == 1
+    resp = _remove(c, SID)
+    assert resp.status_code == 303 and resp.headers["location"] == "/documents"
+    state = r.rebuilder.wait(30)
+    assert state.phase == "done" and "Đã xoá" in state.message, state.message
+    assert r.holder.generation == 2
+    assert all(ch.source_id != SID for ch in r.holder.engine.index.chunks)
+    listed = c.get("/documents").text
+    assert "Đang xoá văn bản" in listed and f'href="/documents/{SID}"' not in listed
+    assert c.get(f"/documents/{SID}").status_code == 404
+    store = r.app.state.console.desk.store
+    assert not (store.root / "texts" / f"{SID}.txt").exists()
+    assert {"documents.remove.requested", "documents.remove"} <= {a["action"] for a in r.officials.audit(actor="eddie")}
+
+
+def test_a_shipped_document_has_no_remove_form_and_a_forged_remove_is_refused_politely(world):
+    r, _ = world
+    sid = next(iter(r.holder.engine.index.sources))
+    c = logged_in(r, "eddie")
+    page = c.get(f"/documents/{sid}").text
+    assert 'action="/documents/' + sid + '/remove"' not in page
+    resp = c.post(f"/documents/{sid}/remove", data={"csrf": csrf_of(page), "confirm": "yes"})
+    assert resp.status_code == 303
+    after = c.get(f"/documents/{sid}").text
+    assert 'class="flash error"' in after and "không xoá được" in after
+    assert r.holder.generation == 0 and r.rebuilder.state.phase == "idle"
+    assert not r.app.state.console.desk.store.manifest.exists()
+
+
+def test_a_document_officials_faq_lines_point_at_is_kept_and_the_page_says_why(world, monkeypatch, tmp_path):
+    import json
+
+    r, files = world
+    c = logged_in(r, "eddie")
+    _, state = _publish(r, c, _token(_preview(c, f.decision_docx(files / "qd.docx")).text))
+    assert state.phase == "done", state.message
+    lines = tmp_path / "officials-faq.jsonl"
+    lines.write_text(json.dumps({"source_id": SID, "span": f.BAN_LIVE_POULTRY, "ask": ["chợ có bán gà sống không"]},
+                                ensure_ascii=False) + "\n", encoding="utf-8")
+    monkeypatch.setenv("RULEBOT_OFFICIALS_FAQ", str(lines))
+    resp = _remove(c, SID)
+    assert resp.headers["location"] == f"/documents/{SID}#remove"
+    page = c.get(f"/documents/{SID}").text
+    assert "câu hỏi FAQ" in page and r.holder.generation == 1 and r.rebuilder.state.runs == 1
+    assert f'href="/documents/{SID}"' in c.get("/documents").text
+
+
 def test_a_reviewer_gets_403_on_every_write_and_nothing_is_written(world):
     r, files = world
     c = logged_in(r, "rita")
@@ -191,6 +256,7 @@ def test_a_reviewer_gets_403_on_every_write_and_nothing_is_written(world):
     assert _preview(c, f.decision_docx(files / "qd.docx"), csrf=token).status_code == 403
     assert c.post("/documents/publish", data={"csrf": token, "token": "A" * 24}).status_code == 403
     assert c.post(f"/documents/{sid}/retire", data={"csrf": token, "until": "2026-01-01"}).status_code == 403
+    assert c.post(f"/documents/{sid}/remove", data={"csrf": token, "confirm": "yes"}).status_code == 403
     assert c.get("/documents/new").status_code == 403
     assert _files_under(r.app.state.console.desk.store.root) == []
 
@@ -206,6 +272,7 @@ def test_posts_without_the_csrf_token_are_refused(world):
     assert c.post("/documents/publish", data={"token": good}).status_code == 403
     assert c.post("/documents/publish", data={"token": good, "csrf": "forged"}).status_code == 403
     assert c.post(f"/documents/{sid}/retire", data={"until": "2026-01-01"}).status_code == 403
+    assert c.post(f"/documents/{sid}/remove", data={"confirm": "yes"}).status_code == 403
     assert _files_under(store.root) == staged and not store.manifest.exists()
     assert r.rebuilder.state.phase == "idle"
 
