@@ -380,6 +380,11 @@ async def document_remove(request: Request, who, form) -> Response:
     except DocumentError as e:
         flash(request, error_text(e), "error")
         return back(here + "#remove")
+    except CorpusError as e:  # the store's manifest or the officials' FAQ file cannot be read
+        log.warning("document %s not removed: %s", sid, e)
+        flash(request, "Không đọc được kho văn bản hoặc tệp FAQ của cán bộ, nên chưa xoá gì. Hãy báo quản trị "
+                       "viên kiểm tra máy chủ.", "error")
+        return back(here + "#remove")
     title = entry.document.source.title
     job = Job(f"Xoá văn bản “{title}”", lambda engine: _remove(console, who.name, sid, engine))
     console.officials.record(who.name, "documents.remove.requested", sid, title)

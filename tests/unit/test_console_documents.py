@@ -245,6 +245,9 @@ def test_a_document_officials_faq_lines_point_at_is_kept_and_the_page_says_why(w
     assert resp.headers["location"] == f"/documents/{SID}#remove"
     page = c.get(f"/documents/{SID}").text
     assert "câu hỏi FAQ" in page and r.holder.generation == 1 and r.rebuilder.state.runs == 1
+    lines.write_text("{not json\n", encoding="utf-8")  # a file that cannot be read: no 500, nothing removed
+    assert _remove(c, SID).headers["location"] == f"/documents/{SID}#remove"
+    assert "Không đọc được" in c.get(f"/documents/{SID}").text and r.rebuilder.state.runs == 1
     assert f'href="/documents/{SID}"' in c.get("/documents").text
 
 
