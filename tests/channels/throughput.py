@@ -67,6 +67,7 @@ def run(channel: str, n: int, repo: Path, index: str | None, model: str | None) 
         total = time.perf_counter() - t0
         latency = sorted((fake.to(chat(i))[0].at - pushed[i]) * 1000 for i in range(n))
         messages = sum(len(fake.to(chat(i))) for i in range(n))  # a long answer goes out in parts
+        typing = len(fake.called("sendChatAction"))  # each one spends the platform's per-bot budget too
     finally:
         bot.terminate()
         try:
@@ -76,7 +77,7 @@ def run(channel: str, n: int, repo: Path, index: str | None, model: str | None) 
         err.close()
         fake.stop()
     return {"channel": channel, "questions": n, "seconds": total, "per_second": n / total,
-            "messages_per_second": messages / total,
+            "messages_per_second": messages / total, "typing": typing,
             "p50_ms": statistics.median(latency), "p95_ms": latency[int(0.95 * (n - 1))]}
 
 
@@ -96,14 +97,14 @@ def main() -> int:
         runs.append(("baseline", Path(args.baseline).resolve(), args.baseline_index))
     for name, repo, _ in runs:
         print(f"{name}: {repo}")
-    print(f"{'code':<10}{'channel':<10}{'questions':>10}{'seconds':>9}{'answers/s':>11}{'messages/s':>12}{'p50 ms':>9}{'p95 ms':>9}")
+    print(f"{'code':<10}{'channel':<10}{'questions':>10}{'seconds':>9}{'answers/s':>11}{'messages/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'typing':>8}")
     rate: dict = {}
     for c in channels:
         for name, repo, index in runs:
             r = run(c, args.questions, repo, index, args.model)
             rate[name, c] = r["per_second"]
             print(f"{name:<10}{r['channel']:<10}{r['questions']:>10}{r['seconds']:>9.1f}{r['per_second']:>11.2f}"
-                  f"{r['messages_per_second']:>12.2f}{r['p50_ms']:>9.0f}{r['p95_ms']:>9.0f}", flush=True)
+                  f"{r['messages_per_second']:>12.2f}{r['p50_ms']:>9.0f}{r['p95_ms']:>9.0f}{r['typing']:>8}", flush=True)
     if args.baseline:
         for c in channels:
             print(f"{c}: {rate['this', c] / rate['baseline', c]:.2f}x the baseline's answers/s")
