@@ -91,9 +91,13 @@ def hotline() -> str:
     return os.environ.get("RULEBOT_HOTLINE") or DEFAULT_HOTLINE
 
 
-def not_found(scope: str, missing: str | None) -> list[str]:
-    """An honest "not in the documents", and where to ask instead."""
-    if missing in FIGURES:
+def not_found(scope: str, missing: str | None, other: tuple[str, str] | None = None) -> list[str]:
+    """An honest "not in the documents", and where to ask instead. `other`: what was asked and
+    what the closest clause names instead ("mũi 3", "mũi 2")."""
+    if other:
+        first = (f"Mình chưa tìm thấy quy định về {other[0]} trong các văn bản đang có{scope}; "
+                 f"đoạn gần nhất nói về {other[1]}.")
+    elif missing in FIGURES:
         first = f"Các văn bản mình đang có{scope} không nêu {FIGURES[missing]} cho việc này."
     else:
         first = f"Mình chưa tìm thấy quy định nào về việc này trong các văn bản đang có{scope}."

@@ -43,7 +43,7 @@ def blocks(answer: Answer) -> list[Block]:
         return [Block("text", t) for t in msg.small_talk(answer.notice)]
     if answer.status == "no_match" or not answer.main:
         scope = msg.scope(vn_date(answer.as_of) if answer.as_of else None)
-        return [Block("text", t) for t in msg.not_found(scope, answer.missing)]
+        return [Block("text", t) for t in msg.not_found(scope, answer.missing, answer.other)]
     main = answer.main
     dates = {c.source.date for c in answer.citations}
     lead = msg.LEAD_NEWEST.format(date=vn_date(main.source.date)) if len(dates) > 1 else msg.LEAD

@@ -59,7 +59,7 @@ def build(index: Index, question: str, result: Result, as_of: date | None = None
     day = as_of or date.today()
     if result.abstained:
         return Answer(question, "no_match", as_of=as_of, missing=result.missing, checked_on=day,
-                      margin=result.margin)
+                      margin=result.margin, other=getattr(result, "other", None))
     top = result.hits[0]
     chosen = [top] + [h for h in result.hits[1:] if h.confident][:MORE]
     citations = []

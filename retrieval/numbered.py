@@ -83,3 +83,25 @@ def other_one(question: str, clause: str) -> tuple[str, str] | None:
         if theirs and not theirs & ours:
             return noun, min(ours)
     return None
+
+
+def as_said(question: str, clause: str) -> tuple[str, str] | None:
+    """For a resident: what was asked and what the clause names instead, as the clause writes the
+    noun ("mũi 3", "mũi 2"); None when there is no such conflict."""
+    found = other_one(question, clause)
+    if found is None:
+        return None
+    noun, number = found
+    theirs = sorted({k for n, k in named(clause) if n == noun}, key=lambda k: (len(k), k))
+    written = _written(clause, noun) or noun
+    return f"{written} {number}", f"{written} {', '.join(theirs)}"
+
+
+def _written(text: str, noun: str) -> str | None:
+    """The noun as the text writes it (accents and all), lower-cased."""
+    want = noun.split()
+    raw = words(unicodedata.normalize("NFC", text.lower()))
+    for i in range(len(raw) - len(want) + 1):
+        if [fold(w) for w in raw[i:i + len(want)]] == want:
+            return " ".join(raw[i:i + len(want)])
+    return None

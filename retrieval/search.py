@@ -21,7 +21,7 @@ from .fusion import Ranking, fuse
 from .glossary import Glossary
 from .index import Index
 from .leading import RulesLead
-from .numbered import other_one
+from .numbered import as_said
 from .pairs import PairCoverage
 from .passages import distinct, passage
 from .query import Query, prepare
@@ -48,7 +48,8 @@ class Result:
     small_talk: str | None = None  # the kind of small talk the message is (smalltalk.py): abstained
     pairs: float = 0.0  # the share of the question's word pairs the best clause holds (pairs.py)
     unknown_pairs: float = 0.0  # the share of its word pairs the documents never use
-    other: str | None = None  # "mui 3": the best clause names that thing only by other numbers (numbered.py)
+    # ("mũi 3", "mũi 2"): what was asked, and what the best clause names instead (numbered.py)
+    other: tuple[str, str] | None = None
 
 
 class Retriever:
@@ -95,7 +96,7 @@ class Retriever:
         talk = small_talk_kind(q.text)  # "cảm ơn", "bạn là ai": never answered with a clause
         # a clause naming what was asked only by other numbers ("mũi 2" for "mũi 3") is about another
         # one; its document's title and number count (a clause of "Chỉ thị 08" may name only others)
-        other = [other_one(q.text, self._named_text(p)) for p in passages]
+        other = [as_said(q.text, self._named_text(p)) for p in passages]
         confident = [m >= 0 and gv and not talk and o is None for m, gv, o in zip(margins, gives, other)]
         scores = [float(s.fused[h]) for h in head]
         order = list(range(len(groups)))
@@ -109,7 +110,7 @@ class Retriever:
             q, hits, float(s.cos[top]), s.best_lexical, covers[t],
             not confident[t], kind if margins[t] >= 0 and not gives[t] else None,
             float(s.asked[top]) if np.isfinite(s.asked[top]) else None, margins[t], unknown, talk,
-            pairs[t], unknown_pairs, " ".join(other[t]) if other[t] else None)
+            pairs[t], unknown_pairs, other[t])
 
     def _named_text(self, p) -> str:
         src = self.index.sources.get(p.source_id)

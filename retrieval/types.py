@@ -131,6 +131,8 @@ class Answer:
     as_of: date | None = None
     missing: str | None = None  # no_match because no clause gives the figure asked for (answer_kind)
     margin: float | None = None  # the best clause's distance above (≥ 0) or below the abstention bar
+    # no_match because the closest clause names another one ("mũi 3" asked, "mũi 2" given: numbered)
+    other: tuple[str, str] | None = None
     checked_on: date | None = None  # the day the citations' status was worked out for (as_of or today)
 
     @property
@@ -157,6 +159,7 @@ class Answer:
             "notice": self.notice,
             "as_of": self.as_of.isoformat() if self.as_of else None,
             "missing": self.missing,
+            "other": list(self.other) if self.other else None,
             "margin": self.margin,
             "checked_on": self.checked_on.isoformat() if self.checked_on else None,
             "main": cite(self.main) if self.main else None,

@@ -142,7 +142,7 @@ def _ranks(ev: Evaluation, i: int) -> str:
 
 def _missing(o: Outcome) -> str:
     if o.other:
-        return f", the clause names another one than “{o.other}”"
+        return f", the clause names {o.other[1]}, not {o.other[0]}"
     return f", the clause gives no {o.missing} figure" if o.missing else ""
 
 

@@ -71,7 +71,7 @@ class Outcome:
     signals: dict[str, float]  # what abstention is decided on (best cosine, coverage…), for the report
     seconds: float
     missing: str | None = None  # abstained because the clause gives no figure of this kind (answer_kind)
-    other: str | None = None  # abstained because the clause names the thing asked by other numbers (numbered)
+    other: tuple[str, str] | None = None  # abstained: the clause names another one ("mũi 3" asked, "mũi 2")
 
     @property
     def rank(self) -> int | None:

@@ -2,7 +2,7 @@
 about another one (retrieval/numbered.py)."""
 import pytest
 
-from retrieval.numbered import named, other_one
+from retrieval.numbered import as_said, named, other_one
 
 DOSE_2 = "Tiếp tục triển khai tiêm chủng mũi 2 ngay khi được phân bổ vắc xin"
 
@@ -60,3 +60,10 @@ def test_a_tier_and_a_contact_group_are_named_too():
 def test_an_unaccented_question_reads_ngay_as_a_unit_but_a_clause_does_not():
     assert named("cach ly 14 ngay") == frozenset()
     assert named("tiêm chủng mũi 2 ngay khi có vắc xin") == {("mui", "2")}
+
+
+def test_what_was_asked_and_what_the_clause_names_are_said_as_the_clause_writes_them():
+    assert as_said("tiem mui 3 o dau", DOSE_2) == ("mũi 3", "mũi 2")
+    assert as_said("chi thi 19 la gi", "theo Chỉ thị 16, lớp tiếp theo theo chỉ thị 15") == ("chỉ thị 19",
+                                                                                            "chỉ thị 15, 16")
+    assert as_said("Bao giờ thì được tiêm mũi 2?", DOSE_2) is None

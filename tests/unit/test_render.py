@@ -67,6 +67,12 @@ def test_an_abstention_on_a_figure_says_the_documents_do_not_give_it():
     assert "không nêu số tiền cụ thể" in text and "đường dây nóng" in text
 
 
+def test_an_abstention_on_another_one_says_what_the_closest_clause_names_instead():
+    text = render(Answer("Tiêm mũi 3 ở đâu?", "no_match", other=("mũi 3", "mũi 2")))
+    assert "chưa tìm thấy quy định về mũi 3" in text and "đoạn gần nhất nói về mũi 2" in text
+    assert "đường dây nóng" in text and "“" not in text  # no quote
+
+
 @pytest.mark.parametrize("kind", ["greeting", "thanks", "identity", "ack", "bye", "laughter", "emoji", None])
 def test_small_talk_gets_what_the_bot_can_do_and_examples_never_a_quote(kind):
     from bot import messages as msg
