@@ -7,7 +7,7 @@ import pytest
 
 from retrieval.abstention import Abstention
 from retrieval.fusion import Ranking, fuse, standardise
-from retrieval.leading import RulesLead, asks_for_report
+from retrieval.leading import RulesLead, asks_for_report, is_dateline
 from retrieval.query import Query
 from retrieval.sections import split
 from retrieval.subject import SubjectCoverage
@@ -100,6 +100,41 @@ def test_a_question_about_counts_or_penalties_keeps_its_report():
     assert not asks_for_report("Tôi có được ra ngoài không?")
     assert RulesLead(0.5).order("ra ngoai co bi phat ko", [REPORT, RULE], [10.0, 9.0], [True, True]) == [0, 1]
     assert RulesLead(0.0).order("Tôi có được ra ngoài không?", [REPORT, RULE], [10.0, 9.9], [True, True]) == [0, 1]
+
+
+DATELINE = "Ba Đình, ngày 31 tháng 7 năm 2021"
+
+
+def test_a_dateline_answers_only_when_and_otherwise_goes_below_what_says_something():
+    lead = RulesLead(margin=0.5)
+    texts, scores, confident = [DATELINE, OTHER, RULE], [10.0, 6.0, 5.0], [True, True, True]
+    assert lead.order("Ba Đình giãn cách theo chỉ thị nào?", texts, scores, confident) == [1, 2, 0]
+    for asks in ("Chỉ thị của Quận ủy Ba Đình ra ngày nào?", "van ban ba dinh ky ngay may",
+                 "chi thi ba dinh co hieu luc tu bao gio"):
+        assert lead.order(asks, texts, scores, confident) == [0, 1, 2], asks
+
+
+def test_below_the_dateline_a_rule_still_overtakes_a_report():
+    assert RulesLead(0.5).order("Tôi có được ra ngoài không?", [DATELINE, REPORT, RULE], [10.0, 9.0, 8.0],
+                                [True, True, True]) == [2, 1, 0]
+
+
+@pytest.mark.parametrize("text", [
+    "Hà Nội, ngày 5 tháng 10 năm 2021.",
+    "  Ba Đình,  ngày 31 tháng 7 năm 2021 ",
+])
+def test_what_reads_as_a_dateline(text):
+    assert is_dateline(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Chiều 27/7, Thường trực Thành ủy, ngày 3 tháng 7 năm 2021",  # a dated sentence, not a dateline
+    "Ngày 14/10, Bí thư Thành ủy đã ký ban hành Chỉ thị số 08.",
+    "Ba Đình, ngày 31 tháng 7 năm 2021 ban hành Chỉ thị về phòng, chống dịch.",
+    RULE,
+])
+def test_what_does_not(text):
+    assert not is_dateline(text)
 
 
 # --- sections --------------------------------------------------------------------------------
