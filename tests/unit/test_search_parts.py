@@ -47,14 +47,31 @@ def test_word_coverage_breaks_a_tie():
     assert fused[1] > fused[0]
 
 
-def test_a_clause_without_faq_questions_stands_in_with_its_own_cosine():
+def test_among_clauses_with_faq_questions_a_residents_question_lifts_its_clause():
     cos = np.array([0.9, 0.5, 0.4], np.float32)
     lex = np.array([1.0, 1.0, 1.0], np.float32)
-    asked = np.array([-INF, 0.95, -INF], np.float32)
+    asked = np.array([0.6, 0.95, 0.5], np.float32)
     asked_lex = np.array([0.0, 5.0, 0.0], np.float32)
     cand = np.array([0, 1, 2])
     fused = fuse(3, cand, cos, lex, np.zeros(3, np.float32), Ranking(), asked, asked_lex)
     assert np.argmax(fused) == 1  # its residents' question lifts clause 1 above the closer clause 0
+
+
+def test_a_clause_without_faq_questions_stands_in_with_its_own_scores_not_with_nothing():
+    """A document officials added has no residents' questions: it must not rank below every
+    clause that has some for that alone."""
+    cand = np.arange(4)
+    cos = np.array([0.9, 0.6, 0.5, 0.4], np.float32)  # clause 0, new, says most of what was asked
+    lex = np.array([9.0, 3.0, 2.0, 1.0], np.float32)
+    asked = np.array([-INF, 0.7, 0.6, 0.5], np.float32)
+    asked_lex = np.array([0.0, 4.0, 2.0, 1.0], np.float32)
+    fused = fuse(4, cand, cos, lex, np.zeros(4, np.float32), Ranking(), asked, asked_lex)
+    assert np.argmax(fused) == 0
+    own = standardise(cos) * 0.5 + standardise(lex) * 0.5
+    assert fused[0] == pytest.approx(own[0] + Ranking().faq_weight * (standardise(cos)[0] + standardise(lex)[0]))
+    # the others' questions are weighed among themselves, as if clause 0 were not there
+    faq = standardise(asked[1:]) + standardise(asked_lex[1:])
+    assert fused[1:] == pytest.approx(own[1:] + Ranking().faq_weight * faq)
 
 
 def test_the_candidate_pool_is_the_union_of_each_sides_best():
