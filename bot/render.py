@@ -45,8 +45,9 @@ def blocks(answer: Answer) -> list[Block]:
         scope = msg.scope(vn_date(answer.as_of) if answer.as_of else None)
         return [Block("text", t) for t in msg.not_found(scope, answer.missing, answer.other)]
     main = answer.main
-    dates = {c.source.date for c in answer.citations}
-    lead = msg.LEAD_NEWEST.format(date=vn_date(main.source.date)) if len(dates) > 1 else msg.LEAD
+    dates = {c.source.date for c in answer.citations} - {None}
+    newest = len(dates) > 1 and main.source.date == max(dates)  # the lead is the best ranked, not always the newest
+    lead = msg.LEAD_NEWEST.format(date=vn_date(main.source.date)) if newest else msg.LEAD
     # Whether the rule still holds (bot/validity_text.py): a lapsed rule or old documents first.
     out = [Block("text", t) for t in validity_text.first(answer, msg.hotline())]
     out += [Block("text", validity_text.lead(answer) or lead), Block("quote", main.quote),

@@ -186,7 +186,7 @@ def status(source: Source, day: date, sources: Mapping[str, Source]) -> Status:
 
 
 def rank(code: str) -> int:
-    """A rule in force leads an answer. Among the rest relevance and date decide: an expired
+    """A rule in force leads an answer. Among the rest relevance decides: an expired
     clause that says exactly what was asked is worth more than a loosely related one of unknown
     standing, and its lapse is said first (bot/validity_text.py)."""
     return 0 if code == "in_force" else 1

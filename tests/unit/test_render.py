@@ -21,10 +21,14 @@ def test_an_answer_quotes_the_clause_and_names_title_number_issuer_date_and_plac
     assert "— Chỉ thị B, Chỉ thị số 08-CT/TU, Thành ủy, ngày 14/10/2021, mục 2" in text
 
 
-def test_when_dates_differ_the_lead_says_which_is_newest_and_every_date_is_shown():
+def test_when_dates_differ_the_lead_says_whether_it_is_the_newest_and_every_date_is_shown():
     # Asked while both were recent: old documents would be flagged first (test_validity_text).
     text = render(Answer("q", "answered", main=cite(NEW), more=(cite(OLD),), checked_on=date(2021, 10, 20)))
     assert text.startswith("Văn bản mới nhất về việc này (ngày 14/10/2021) nêu:")
+    assert "10/05/2021" in text and "14/10/2021" in text
+    # the best-ranked clause leads whatever its date: then it is not called the newest
+    text = render(Answer("q", "answered", main=cite(OLD), more=(cite(NEW),), checked_on=date(2021, 10, 20)))
+    assert text.startswith("Quy định liên quan nhất mình tìm được:") and "mới nhất" not in text
     assert "10/05/2021" in text and "14/10/2021" in text
 
 

@@ -45,6 +45,16 @@ def test_on_either_side_of_a_replacement_the_rule_in_force_leads_and_the_old_one
     assert text.count("đang có hiệu lực") == 1
 
 
+def test_with_no_rule_in_force_the_best_ranked_clause_leads_not_the_newest_document():
+    # both lapsed (ct05 replaced, tin22's rule ended): rank order stands, the newer report second
+    later = answer(["ct05", "tin22"], date(2027, 6, 1))
+    assert [c.source.id for c in later.citations] == ["ct05", "tin22"]
+    assert "mới nhất" not in render(later)
+    # a rule in force still leads a better-ranked clause that is not
+    now = answer(["tin22", "ct05"], date(2026, 10, 5))
+    assert [c.source.id for c in now.citations] == ["ct05", "tin22"] and now.main.status == "in_force"
+
+
 def test_a_question_answered_only_by_a_replaced_rule_says_so_first_naming_the_replacement():
     only = answer(["ct05"], date(2026, 12, 11))
     text = render(only)
