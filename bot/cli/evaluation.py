@@ -21,6 +21,12 @@ def configure(name: str, p) -> None:
         p.add_argument("--out", help="Markdown report; the PNG goes beside it (default: reports/eval-<split>.md, "
                                      "or eval-<gold name>-<split>.md for another gold file)")
         p.add_argument("--check", action="store_true", help="exit 1 when the shipped system is below FLOORS")
+        p.add_argument("--new-document", action="store_true",
+                       help="instead: what a document officials add gets; each shipped document in turn is "
+                            "indexed without its FAQ lines (built under --work) and asked the questions about "
+                            "it and the unanswerable ones (default report: reports/eval-<split>-new-document.md)")
+        p.add_argument("--work", default=str(settings.REPO / "var" / "new-document"),
+                       help="with --new-document: where its indexes are built (default: var/new-document)")
     elif name == "vicov19qa":
         p.add_argument("--data", default=str(settings.REPO.parent / "shared" / "bench" / "vicov19qa"),
                        help="folder with UIT-ViCoV19QA_train.csv and UIT-ViCoV19QA_val.csv "
@@ -128,6 +134,8 @@ def evaluate(args) -> int:
     from retrieval.engine import Engine
     from retrieval.evaluation import gold_file, report, runner
 
+    if args.new_document:
+        return new_document(args)
     engine = Engine.load(args.index, args.model)
     ev, md, png = gold_file.evaluate_gold_file(engine, args.gold or runner.DEFAULT_GOLDS, args.split, args.out,
                                                progress=_log)
@@ -137,4 +145,19 @@ def evaluate(args) -> int:
     if broken and args.check:
         print("Below the floors: " + "; ".join(broken), file=sys.stderr)
         return 1
+    return 0
+
+
+def new_document(args) -> int:
+    import os
+
+    from retrieval import settings
+    from retrieval.evaluation import gold_file, new_document, runner
+
+    questions = gold_file.load_golds(args.gold or runner.DEFAULT_GOLDS, args.split)
+    rows = new_document.evaluate(questions, Path(args.work), args.model, progress=_log)
+    glossary = os.environ.get("RULEBOT_GLOSSARY") or "none"
+    out = Path(args.out) if args.out else settings.REPO / "reports" / f"eval-{args.split}-new-document.md"
+    new_document.write(rows, out, args.split, glossary)
+    print(new_document.table(rows) + f"\n\nReport: {out}")
     return 0

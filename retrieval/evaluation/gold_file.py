@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import settings
 from . import gold, report
-from .runner import DEFAULT_GOLD, DEFAULT_GOLDS, FLOORS, REPORTS, SYSTEMS, Evaluation, evaluate_gold
+from .runner import DEFAULT_GOLD, DEFAULT_GOLDS, FLOORS, REPORTS, SYSTEMS, Evaluation, evaluate_gold, first_quotes
 
 
 def load_golds(paths: Sequence[str | Path], split: str) -> list[gold.GoldQuestion]:
@@ -33,6 +33,7 @@ def evaluate_gold_file(engine, gold_path: str | Path | Sequence[str | Path] = DE
     if progress:
         progress(f"{len(questions)} questions × {len(SYSTEMS)} systems …")
     ev = evaluate_gold(engine, questions, progress=progress)
+    ev.info["first_quotes"] = first_quotes(engine, questions)
     resolved = [p.resolve() for p in paths]
     default = DEFAULT_GOLD.resolve() in resolved
     with_floors = all(p.resolve() in resolved for p in DEFAULT_GOLDS) and split == "test"

@@ -74,6 +74,18 @@ def hubs_table(ev: Evaluation, system: str = SHIPPED, limit: int = 10) -> str:
     return "\n".join(lines)
 
 
+def first_quotes_table(ev: Evaluation) -> str:
+    """The replies' first quotes (runner.first_quotes), when they were checked."""
+    f = ev.info.get("first_quotes")
+    if not f or not f["answerable"]:
+        return ""
+    n = f["answerable"]
+    share = lambda k: f"{f[k]} ({f[k] / n:.3f})"  # noqa: E731
+    return "\n".join(["| answerable | first quote relevant | first quote not relevant | not answered |",
+                      "|--:|--:|--:|--:|", f"| {n} | {share('relevant')} | {share('not_relevant')} | "
+                      f"{share('not_answered')} |"])
+
+
 def floors_table(ev: Evaluation) -> str:
     s = ev.summary(SHIPPED)
     broken = {line.split(" ")[0] for line in check_floors(s)}
@@ -234,6 +246,11 @@ def write(ev: Evaluation, out: Path, title: str) -> tuple[Path, Path]:
              "The clauses that come first for the most questions. A clause first for many questions it "
              "is not relevant to pulls answers its way; the rules-lead step and the abstention bar are "
              "meant to keep these honest.", "", hubs_table(ev), ""]
+    if first_quotes_table(ev):
+        parts += ["## What a resident reads first (the bot's reply)", "",
+                  "Each answerable question asked as the bot asks it (`Engine.answer`): is the quote its "
+                  "reply opens with relevant? Not answered: the bot said it found nothing.", "",
+                  first_quotes_table(ev), ""]
     if ev.info.get("floors"):
         parts += ["## Regression floors (shipped system, enforced by tests/integration/test_evaluate.py)", "",
                   floors_table(ev), ""]
@@ -247,6 +264,8 @@ def write(ev: Evaluation, out: Path, title: str) -> tuple[Path, Path]:
 def console_summary(ev: Evaluation) -> str:
     lines = [ranking_table(ev), "", abstention_table(ev), "", topics_table(ev), "",
              "Hubs (the clauses first most often):", hubs_table(ev, limit=5)]
+    if first_quotes_table(ev):
+        lines += ["", "What a resident reads first (the bot's reply):", first_quotes_table(ev)]
     if ev.info.get("floors"):
         broken = check_floors(ev.summary(SHIPPED))
         lines += ["", "Floors: " + ("all held" if not broken else "BELOW: " + "; ".join(broken))]

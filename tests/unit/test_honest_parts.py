@@ -2,6 +2,8 @@
 bar with unknown words, and the evaluation's hubs and per-kind abstention: hand-made inputs, no model."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -197,6 +199,49 @@ def test_hubs_count_who_comes_first_and_how_often_rightly():
     s = summarise(rows)
     assert s["abstained_by_topic"] == {"near-miss": (0.0, 1), "smalltalk": (1.0, 1)}
     assert s["nearmiss_abstained"] == 0.0 and s["offtopic_abstained"] == 0.5
+
+
+def test_the_first_quote_of_each_reply_is_checked_as_a_resident_reads_it():
+    """The reply, not the ranking: a step that reorders citations after search shows up here."""
+    from retrieval.evaluation import report
+    from retrieval.evaluation.gold import Evidence, GoldQuestion
+    from retrieval.evaluation.runner import Evaluation, first_quotes
+    from retrieval.types import Answer, Citation, Source
+
+    right = Chunk("d:001", "d", 0, 20, "chỉ ra ngoài khi cần", "đoạn 1")
+    wrong = Chunk("d:002", "d", 21, 40, "đã xử phạt 1.359", "đoạn 2")
+    src = Source("d", "Chỉ thị", "directive", "UBND", None, "Hà Nội")
+    leads = {"a": wrong, "b": right, "c": None}
+
+    def answer(question):
+        c = leads[question]
+        if c is None:
+            return Answer(question, "no_match")
+        return Answer(question, "answered", main=Citation(c.text, src, c.location, c.id, c.start, c.end, 1.0))
+
+    engine = SimpleNamespace(index=SimpleNamespace(chunks=[right, wrong]), answer=answer)
+    ev = (Evidence("d", "chỉ ra ngoài khi cần"),)
+    questions = [GoldQuestion(q, q, True, True, "dev", "", ev) for q in "abc"]
+    questions.append(GoldQuestion("x", "x", False, True, "dev", "offtopic"))  # not asked: no evidence
+    counts = first_quotes(engine, questions)
+    assert counts == {"answerable": 3, "relevant": 1, "not_relevant": 1, "not_answered": 1}
+    table = report.first_quotes_table(Evaluation(("hybrid",), {"hybrid": []}, {"first_quotes": counts}))
+    assert "| 3 | 1 (0.333) | 1 (0.333) | 1 (0.333) |" in table
+
+
+def test_a_new_documents_figures_are_totalled_by_questions_and_the_unanswerable_by_index():
+    from retrieval.evaluation import new_document
+
+    rows = [{"document": "a", "n": 30, "n_unanswerable": 10, "recall@1": 1.0, "recall@3": 1.0, "mrr@10": 1.0,
+             "wrong_abstained": 0.0, "unanswerable_abstained": 1.0},
+            {"document": "b", "n": 10, "n_unanswerable": 10, "recall@1": 0.2, "recall@3": 0.6, "mrr@10": 0.4,
+             "wrong_abstained": 0.4, "unanswerable_abstained": 0.8}]
+    t = new_document.total(rows)
+    assert t["n"] == 40 and t["recall@1"] == pytest.approx(0.8) and t["recall@3"] == pytest.approx(0.9)
+    assert t["wrong_abstained"] == pytest.approx(0.1) and t["unanswerable_abstained"] == pytest.approx(0.9)
+    text = new_document.table(rows + [t])
+    assert "| `b` | 10 | 0.200 | 0.600 | 0.400 | 0.400 | 0.800 (of 10) |" in text
+    assert "| **all** (unanswerable: mean over the indexes) | 40 | 0.800 | 0.900 |" in text
 
 
 def test_two_gold_files_may_not_share_an_id(tmp_path):
