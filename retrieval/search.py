@@ -67,6 +67,8 @@ class Retriever:
         self.pairs = PairCoverage.of_index(index)
         # which bar a clause is held to (abstention): whether residents' questions were written for it
         self._has_faq = frozenset(int(i) for i in index.faq.chunk) if index.faq is not None else frozenset()
+        with_faq = {index.chunks[i].source_id for i in self._has_faq}
+        self._faq_less = np.array([c.source_id not in with_faq for c in index.chunks], dtype=bool)
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)
@@ -190,7 +192,7 @@ class Retriever:
         asked_c = no_faq if asked is None else asked.at(cand, -np.inf)
         fused = fuse(len(cand), np.arange(len(cand)), cos, lex.at(cand, 0.0), coverage, r,
                      None if asked is None else asked_c, None if asked is None else asked_lex.at(cand, 0.0),
-                     section_cos, section_lex)
+                     section_cos, section_lex, self._faq_less[cand])
         if judged is not vec:  # abstention reads the restored text's closeness (see _vectors)
             cos = self.index.dense.reconstruct_batch(cand) @ judged
             if asked is not None:

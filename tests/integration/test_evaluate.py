@@ -8,7 +8,8 @@ import pytest
 
 from retrieval.evaluation import report as eval_report
 from retrieval.evaluation.gold_file import load_golds
-from retrieval.evaluation.runner import DEFAULT_GOLDS, FLOORS, SHIPPED, SYSTEMS, check_floors, evaluate_gold
+from retrieval.evaluation.runner import (DEFAULT_GOLDS, FIRST_QUOTE_FLOOR, FLOORS, SHIPPED, SYSTEMS, check_floors,
+                                        evaluate_gold, first_quotes)
 from retrieval.evaluation import gold
 
 
@@ -25,6 +26,15 @@ def test_the_shipped_system_stays_above_the_floors(evaluation):
     measured = {k: round(s[k], 3) if s[k] is not None else None for k in FLOORS}
     broken = check_floors(s)
     assert not broken, "below the floors: " + "; ".join(broken) + f" (measured {measured})"
+
+
+def test_the_reply_opens_with_a_relevant_quote_as_often_as_the_ranking_allows(engine, evaluation):
+    """What a resident reads first, not only how hits rank: a step after ranking that reorders the
+    citations (once: the newest document first) would pass the floors above and fail here."""
+    f = first_quotes(engine, load_golds(DEFAULT_GOLDS, "test"))
+    ranked_first = sum(o.rank == 1 and not o.abstained for o in evaluation.outcomes[SHIPPED])
+    assert f["relevant"] / f["answerable"] >= FIRST_QUOTE_FLOOR, f
+    assert f["relevant"] >= ranked_first - 1, (f, ranked_first)  # at most one lost to a dropped quote
 
 
 def test_every_system_answers_every_question(evaluation):

@@ -57,7 +57,7 @@ def test_among_clauses_with_faq_questions_a_residents_question_lifts_its_clause(
     assert np.argmax(fused) == 1  # its residents' question lifts clause 1 above the closer clause 0
 
 
-def test_a_clause_without_faq_questions_stands_in_with_its_own_scores_not_with_nothing():
+def test_a_clause_of_a_document_without_faq_questions_stands_in_with_its_own_scores():
     """A document officials added has no residents' questions: it must not rank below every
     clause that has some for that alone."""
     cand = np.arange(4)
@@ -65,13 +65,27 @@ def test_a_clause_without_faq_questions_stands_in_with_its_own_scores_not_with_n
     lex = np.array([9.0, 3.0, 2.0, 1.0], np.float32)
     asked = np.array([-INF, 0.7, 0.6, 0.5], np.float32)
     asked_lex = np.array([0.0, 4.0, 2.0, 1.0], np.float32)
-    fused = fuse(4, cand, cos, lex, np.zeros(4, np.float32), Ranking(), asked, asked_lex)
+    faq_less = np.array([True, False, False, False])
+    fused = fuse(4, cand, cos, lex, np.zeros(4, np.float32), Ranking(), asked, asked_lex, faq_less=faq_less)
     assert np.argmax(fused) == 0
     own = standardise(cos) * 0.5 + standardise(lex) * 0.5
     assert fused[0] == pytest.approx(own[0] + Ranking().faq_weight * (standardise(cos)[0] + standardise(lex)[0]))
     # the others' questions are weighed among themselves, as if clause 0 were not there
     faq = standardise(asked[1:]) + standardise(asked_lex[1:])
     assert fused[1:] == pytest.approx(own[1:] + Ranking().faq_weight * faq)
+
+
+def test_a_clause_passed_over_in_a_document_with_faq_questions_gets_its_cosine_and_no_bm25():
+    cand = np.arange(3)
+    cos = np.array([0.9, 0.6, 0.5], np.float32)
+    lex = np.array([9.0, 3.0, 2.0], np.float32)
+    asked = np.array([-INF, 0.7, 0.6], np.float32)
+    asked_lex = np.array([0.0, 4.0, 2.0], np.float32)
+    fused = fuse(3, cand, cos, lex, np.zeros(3, np.float32), Ranking(), asked, asked_lex,
+                 faq_less=np.zeros(3, dtype=bool))
+    own = standardise(cos) * 0.5 + standardise(lex) * 0.5
+    expected = own + Ranking().faq_weight * (standardise(np.array([0.9, 0.7, 0.6])) + standardise(asked_lex))
+    assert fused == pytest.approx(expected)
 
 
 def test_the_candidate_pool_is_the_union_of_each_sides_best():
