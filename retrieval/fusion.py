@@ -68,7 +68,7 @@ def fuse(n: int, cand: np.ndarray, cos: np.ndarray, lex: np.ndarray, coverage: n
     `cos`, `lex` (the FAQ's `asked`, `asked_lex`, and the clause's section's `section_cos`,
     `section_lex`) are per-clause arrays; `coverage` holds one value per candidate. A clause
     without FAQ questions has `asked` -inf; `faq_less` (per clause) marks the clauses of documents
-    that have none at all, which stand in with their own scores."""
+    the FAQ does not cover, which stand in with their own scores."""
     fused = np.full(n, -np.inf, dtype=np.float32)
     if not cand.size:
         return fused
@@ -76,11 +76,11 @@ def fuse(n: int, cand: np.ndarray, cos: np.ndarray, lex: np.ndarray, coverage: n
     fused[cand] = (w * standardise(cos[cand]) + (1 - w) * standardise(lex[cand])
                    + ranking.coverage_boost * coverage)
     if asked is not None:
-        # Residents' questions are evidence where they were written. In a document that has some, a
+        # Residents' questions are evidence where they were written. In a document they cover, a
         # clause without any stands in with its own cosine and a BM25 of 0, as tuned: the writers
-        # passed it over. A document that has none (one officials added) says nothing by that, so
-        # its clauses stand in with their own two z-scores, and the others are standardised among
-        # themselves. With a BM25 of 0 they sank below every clause that has questions: with one
+        # passed it over. In a document they do not cover (one officials added: search.FAQ_COVERED)
+        # that says nothing, so its clauses stand in with their own two z-scores, and the others
+        # are standardised among themselves. With a BM25 of 0 they sank below every clause that has questions: with one
         # document's FAQ left out (dev split, each of the five in turn; `rulebot eval
         # --new-document`) R@1 0.195 → 0.629, MRR@10 0.302 → 0.724, wrongly abstained 0.312 → 0.171.
         # Judged clause by clause instead (every clause without questions standing in): 0.624 there,

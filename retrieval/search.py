@@ -7,6 +7,7 @@ cosine of the best clause is kept as well, because abstention needs an absolute 
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -52,6 +53,20 @@ class Result:
     other: tuple[str, str] | None = None
 
 
+# A document whose FAQ lines cover at least this share of its clauses was written for as a whole
+# (the shipped ones: 88-100%), so a clause of it without lines was passed over; below it (a
+# document officials added: none, or a few lines added from reviewed questions) absence says
+# nothing (fusion.fuse).
+FAQ_COVERED = 0.5
+
+
+def faq_less(chunks, has_faq: frozenset[int]) -> np.ndarray:
+    """Per clause: whether its document's FAQ lines cover less than FAQ_COVERED of its clauses."""
+    total, covered = Counter(c.source_id for c in chunks), Counter(chunks[i].source_id for i in has_faq)
+    sparse = {sid for sid, n in total.items() if covered[sid] < FAQ_COVERED * n}
+    return np.array([c.source_id in sparse for c in chunks], dtype=bool)
+
+
 class Retriever:
     def __init__(self, index: Index, embedder: TextEmbedder | None, ranking: Ranking = Ranking(),
                  abstention: Abstention = Abstention(), glossary: Glossary = Glossary()):
@@ -67,8 +82,7 @@ class Retriever:
         self.pairs = PairCoverage.of_index(index)
         # which bar a clause is held to (abstention): whether residents' questions were written for it
         self._has_faq = frozenset(int(i) for i in index.faq.chunk) if index.faq is not None else frozenset()
-        with_faq = {index.chunks[i].source_id for i in self._has_faq}
-        self._faq_less = np.array([c.source_id not in with_faq for c in index.chunks], dtype=bool)
+        self._faq_less = faq_less(index.chunks, self._has_faq)
 
     def prepare(self, question: str) -> Query:
         return prepare(question, self.index.accents, self.glossary)

@@ -149,3 +149,15 @@ def test_a_faq_questions_closeness_is_discounted():
 def test_lexical_mode_abstains_on_coverage_alone():
     a = Abstention(min_coverage_lexical=0.45)
     assert a.on_topic("lexical", 0.0, 0.5) and not a.on_topic("lexical", 0.99, 0.4)
+
+
+def test_a_document_counts_as_written_for_only_when_its_faq_lines_cover_half_its_clauses():
+    """An official adding one line from a reviewed question must not turn the rest of a new
+    document into clauses 'passed over' by the FAQ's writers."""
+    from retrieval.search import faq_less
+
+    chunks = [Chunk(f"{sid}:{i:03d}", sid, 0, 1, "x", "") for sid, n in (("shipped", 4), ("added", 4))
+              for i in range(n)]
+    assert faq_less(chunks, frozenset({0, 1, 2})).tolist() == [False] * 4 + [True] * 4
+    assert faq_less(chunks, frozenset({0, 1, 4})).tolist() == [False] * 4 + [True] * 4  # one line of four
+    assert faq_less(chunks, frozenset({0, 1, 4, 5})).tolist() == [False] * 8
