@@ -68,11 +68,12 @@ def soak(channel: str) -> int:
         print("started", flush=True)
 
     service = Service(SoakEngine(), ExchangeLog(log_path()))
-    asyncio.run(serve.run(adapter(settings), lambda: service, False, started=started))
+    asyncio.run(serve.run(adapter(settings), lambda: service, False, started=started, retry_wait=START_RETRY))
     return 0
 
 
 READ_TIMEOUT = 1.5  # the soak's "slow-after" faults answer after 2.5 s
+START_RETRY = 0.02  # the restarted bot's getMe and deleteWebhook fail once each: retried at once
 
 if __name__ == "__main__":
     mode, channel = sys.argv[1:3]

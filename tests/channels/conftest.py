@@ -342,6 +342,7 @@ def root_logging():
 # --- running a bot --------------------------------------------------------------------------------
 
 FAST = DeliveryPolicy(backoff=0.02, max_wait=5.0)  # the real policy, with test-sized waits
+START_RETRY = 0.02  # the first wait of the start-up retries (0.5 s in production)
 
 
 @dataclass
@@ -361,7 +362,8 @@ async def running(side: Side, service: Service, *, webhook: bool = False, adapte
                   typing_every: float = 0.05, typing_after: float = 0.0, policy: DeliveryPolicy = FAST,
                   stop_timeout: float = 20.0):
     """`serve.run` as `rulebot <channel>` runs it, stopped by an event instead of a signal.
-    Typing renewal and retry waits are made test-sized in the `started` hook."""
+    Typing renewal and retry waits are made test-sized in the `started` hook, the start-up
+    retries' waits by `retry_wait`."""
     adapter = adapter or side.adapter(webhook=webhook)
     stopping = asyncio.Event()
     ready: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -370,7 +372,8 @@ async def running(side: Side, service: Service, *, webhook: bool = False, adapte
         core.typing_every, core.typing_after, core.policy = typing_every, typing_after, policy
         ready.set_result((core, server))
 
-    task = asyncio.create_task(serve.run(adapter, lambda: service, webhook, stopping=stopping, started=started))
+    task = asyncio.create_task(serve.run(adapter, lambda: service, webhook, stopping=stopping, started=started,
+                                        retry_wait=START_RETRY))
     done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:
         if task.done():
