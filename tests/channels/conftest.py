@@ -392,7 +392,9 @@ async def running(side: Side, service: Service, *, webhook: bool = False, adapte
 
 class BotProcess:
     """tests/channels/botproc.py in a subprocess: signalled or killed like a deployed bot. Its
-    stderr goes to a file (a pipe nobody reads would fill up and stall a bot logging at DEBUG)."""
+    stderr goes to a file (a pipe nobody reads would fill up and stall a bot logging at DEBUG).
+    Mode "spare" starts the process but not the bot: `go()` does, without the second or so
+    Python takes to start and import it."""
 
     def __init__(self, mode: str, side: Side, cwd: Path, env: dict, name: str = "bot"):
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "RULEBOT_"))}
@@ -400,7 +402,12 @@ class BotProcess:
         self._err = self.err_path.open("wb")
         self.proc = subprocess.Popen([sys.executable, str(HERE / "botproc.py"), mode, side.name], cwd=cwd,
                                      env={**base, "PYTHONUNBUFFERED": "1", **env},
+                                     stdin=subprocess.PIPE if mode == "spare" else subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=self._err)
+
+    def go(self) -> None:
+        self.proc.stdin.write(b"go\n")
+        self.proc.stdin.flush()
 
     @property
     def stderr(self) -> str:
@@ -416,6 +423,8 @@ class BotProcess:
             return self.proc.wait(timeout)
         finally:
             self._err.close()
+            if self.proc.stdin:
+                self.proc.stdin.close()
 
     def kill(self) -> int:
         return self.stop(signal.SIGKILL)
