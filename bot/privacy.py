@@ -38,7 +38,8 @@ def mask(text: str) -> str:
     """`text` with e-mail addresses, phone numbers and ID-card numbers replaced by placeholders."""
     if not text:
         return text
-    text = _EMAIL.sub(EMAIL, text)
+    if "@" in text:  # _EMAIL is slow on a long run of word characters (1 s on 20,000), and needs an "@"
+        text = _EMAIL.sub(EMAIL, text)
     return _RUN.sub(_number, text)
 
 

@@ -122,15 +122,17 @@ class WebServer:
 
 
 async def run(adapter, make_service: Callable, webhook: bool, stopping: asyncio.Event | None = None,
-              started: Callable | None = None) -> None:
-    """Serve one channel until `stopping` is set (SIGINT/SIGTERM by default)."""
+              started: Callable | None = None, retry_wait: float = 0.5) -> None:
+    """Serve one channel until `stopping` is set (SIGINT/SIGTERM by default). `retry_wait` is
+    the first wait of the start-up retries; tests make it small so a retry costs no real time."""
     stopping = stopping or _on_signals()
     try:
-        name = await retrying(adapter.connect, adapter, "getMe")
+        name = await retrying(adapter.connect, adapter, "getMe", first_wait=retry_wait)
         log.info("%s: token accepted for %s; loading the model and index", adapter.platform.name, name)
         service = await asyncio.to_thread(make_service)
         core = ChannelCore(service, adapter.transport)
-        await retrying(lambda: adapter.prepare(webhook), adapter, "setWebhook" if webhook else "deleteWebhook")
+        await retrying(lambda: adapter.prepare(webhook), adapter, "setWebhook" if webhook else "deleteWebhook",
+                       first_wait=retry_wait)
         try:
             await adapter.decorate()
         except Exception as e:

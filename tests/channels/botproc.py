@@ -3,6 +3,8 @@
     python botproc.py cli telegram|zalo    `rulebot <channel>` exactly as an operator runs it (.env,
                                            RULEBOT_LOG_LEVEL, RULEBOT_LOG, signals), the model aside
     python botproc.py soak telegram|zalo   serve.run with the soak's timings and its SoakEngine
+    python botproc.py spare telegram|zalo  the same, but only once a line arrives on stdin: a bot
+                                           started ahead, its imports done, to restart at once
 
 Settings come from the environment as usual; the fake server runs in the test's process.
 """
@@ -44,7 +46,7 @@ def cli(channel: str) -> int:
     return rulebot.main([channel])
 
 
-def soak(channel: str) -> int:
+def soak(channel: str, spare: bool = False) -> int:
     from bot.channels import serve
     from bot.channels.core import DeliveryPolicy
     from bot.channels.settings import ChannelSettings, setup_logging
@@ -60,6 +62,8 @@ def soak(channel: str) -> int:
         def adapter(s):
             return ZaloAdapter(s, poll_timeout=2, grace=1.0, read_timeout=READ_TIMEOUT)
 
+    if spare and not sys.stdin.readline():  # the test ended without needing this bot
+        return 0
     settings = ChannelSettings.from_env(PLATFORM)
     setup_logging((settings.token,), level=os.environ.get("RULEBOT_LOG_LEVEL", "WARNING"))
 
@@ -68,12 +72,13 @@ def soak(channel: str) -> int:
         print("started", flush=True)
 
     service = Service(SoakEngine(), ExchangeLog(log_path()))
-    asyncio.run(serve.run(adapter(settings), lambda: service, False, started=started))
+    asyncio.run(serve.run(adapter(settings), lambda: service, False, started=started, retry_wait=START_RETRY))
     return 0
 
 
 READ_TIMEOUT = 1.5  # the soak's "slow-after" faults answer after 2.5 s
+START_RETRY = 0.02  # the restarted bot's getMe and deleteWebhook fail once each: retried at once
 
 if __name__ == "__main__":
     mode, channel = sys.argv[1:3]
-    sys.exit(cli(channel) if mode == "cli" else soak(channel))
+    sys.exit(cli(channel) if mode == "cli" else soak(channel, spare=mode == "spare"))

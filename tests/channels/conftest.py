@@ -342,6 +342,7 @@ def root_logging():
 # --- running a bot --------------------------------------------------------------------------------
 
 FAST = DeliveryPolicy(backoff=0.02, max_wait=5.0)  # the real policy, with test-sized waits
+START_RETRY = 0.02  # the first wait of the start-up retries (0.5 s in production)
 
 
 @dataclass
@@ -361,7 +362,8 @@ async def running(side: Side, service: Service, *, webhook: bool = False, adapte
                   typing_every: float = 0.05, typing_after: float = 0.0, policy: DeliveryPolicy = FAST,
                   stop_timeout: float = 20.0):
     """`serve.run` as `rulebot <channel>` runs it, stopped by an event instead of a signal.
-    Typing renewal and retry waits are made test-sized in the `started` hook."""
+    Typing renewal and retry waits are made test-sized in the `started` hook, the start-up
+    retries' waits by `retry_wait`."""
     adapter = adapter or side.adapter(webhook=webhook)
     stopping = asyncio.Event()
     ready: asyncio.Future = asyncio.get_running_loop().create_future()
@@ -370,7 +372,8 @@ async def running(side: Side, service: Service, *, webhook: bool = False, adapte
         core.typing_every, core.typing_after, core.policy = typing_every, typing_after, policy
         ready.set_result((core, server))
 
-    task = asyncio.create_task(serve.run(adapter, lambda: service, webhook, stopping=stopping, started=started))
+    task = asyncio.create_task(serve.run(adapter, lambda: service, webhook, stopping=stopping, started=started,
+                                        retry_wait=START_RETRY))
     done, _ = await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
     if ready not in done:
         if task.done():
@@ -389,7 +392,9 @@ async def running(side: Side, service: Service, *, webhook: bool = False, adapte
 
 class BotProcess:
     """tests/channels/botproc.py in a subprocess: signalled or killed like a deployed bot. Its
-    stderr goes to a file (a pipe nobody reads would fill up and stall a bot logging at DEBUG)."""
+    stderr goes to a file (a pipe nobody reads would fill up and stall a bot logging at DEBUG).
+    Mode "spare" starts the process but not the bot: `go()` does, without the second or so
+    Python takes to start and import it."""
 
     def __init__(self, mode: str, side: Side, cwd: Path, env: dict, name: str = "bot"):
         base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_", "RULEBOT_"))}
@@ -397,7 +402,12 @@ class BotProcess:
         self._err = self.err_path.open("wb")
         self.proc = subprocess.Popen([sys.executable, str(HERE / "botproc.py"), mode, side.name], cwd=cwd,
                                      env={**base, "PYTHONUNBUFFERED": "1", **env},
+                                     stdin=subprocess.PIPE if mode == "spare" else subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=self._err)
+
+    def go(self) -> None:
+        self.proc.stdin.write(b"go\n")
+        self.proc.stdin.flush()
 
     @property
     def stderr(self) -> str:
@@ -413,6 +423,8 @@ class BotProcess:
             return self.proc.wait(timeout)
         finally:
             self._err.close()
+            if self.proc.stdin:
+                self.proc.stdin.close()
 
     def kill(self) -> int:
         return self.stop(signal.SIGKILL)

@@ -129,7 +129,9 @@ class FakeBotApi:
                     super().handle_error(request, client_address)
 
         self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True,
+        # serve_forever notices shutdown() only between polls: a short poll makes stop() quick
+        # (every channel test stops a fake; 0.05 s cost 3 s a run).
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.005,), daemon=True,
                                         name=f"fake-{self.name}")
         self._thread.start()
         return self

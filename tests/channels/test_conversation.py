@@ -47,8 +47,10 @@ async def test_a_question_gets_the_verbatim_clause_and_its_dated_source_and_is_l
     assert row["update_key"] == ExchangeLog(log_path, salt=SALT).update_key(side.name, key) and row["chat_ref"] is None
     user = side.chat(1)  # a private chat's id is its user's id
     assert row["user_hash"] == ExchangeLog(log_path, salt=SALT).user_hash(side.name, user)
-    # the raw user id appears nowhere, not even in the platform's update key (Zalo's names the chat)
-    assert str(user) not in json.dumps(row, ensure_ascii=False)
+    # the raw user id appears nowhere, not even in the platform's update key (Zalo's names the chat);
+    # the row's random id and its digests are hex, where Zalo's "c1" turns up by chance (1 run in 17)
+    opaque = re.sub(r"\b[0-9a-f]{16,}\b", "<hex>", json.dumps(row, ensure_ascii=False))
+    assert str(user) not in opaque
 
 
 async def test_an_off_topic_question_is_declined_with_where_to_ask(side, engine, log_path):

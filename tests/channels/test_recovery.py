@@ -56,6 +56,8 @@ async def test_a_question_is_logged_before_anything_that_can_wait(side, engine, 
     async with running(side, new_service(engine, log_path)):
         side.ask(1, Q)
         side.ask(1, "Còn xét nghiệm thì sao?")
+        # the first question's answer runs in a worker thread, which may start late on a busy machine
+        await side.fake.wait_for(lambda: engine.asked, what="the first question to reach the engine")
         queued = await side.fake.wait_for(lambda: len(rows(log_path)) == 2 and rows(log_path)[1])
         assert queued["question"] == "Còn xét nghiệm thì sao?" and queued["status"] == "received"
         assert queued["chat_ref"] and engine.asked == [Q]  # not asked yet: the first holds the chat

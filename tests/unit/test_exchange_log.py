@@ -62,7 +62,7 @@ def test_the_log_survives_the_process_being_killed_mid_write(tmp_path):
     """)
     proc = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
+    _wait_for_rows(db, 50, proc)  # writing in full flow (waiting a fixed second cost a second)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     con = sqlite3.connect(db)
@@ -70,6 +70,24 @@ def test_the_log_survives_the_process_being_killed_mid_write(tmp_path):
     rows = con.execute("select id, question from exchanges").fetchall()
     assert rows and all(q.startswith("câu hỏi ") for _, q in rows)
     assert ExchangeLog(db, salt="s").question("telegram", 1, "vẫn ghi được")
+
+
+def _wait_for_rows(db, n: int, proc, timeout: float = 30.0) -> None:
+    """Until the writer has committed n rows, as a reader sees them (WAL: reading does not block it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        con = sqlite3.connect(db, timeout=10)
+        try:
+            count = con.execute("select count(*) from exchanges").fetchone()[0]
+        except sqlite3.OperationalError:  # the table is not there yet
+            count = 0
+        finally:
+            con.close()
+        if count >= n:
+            return
+        assert proc.poll() is None, "the writer died"
+        assert time.monotonic() < deadline, f"only {count} rows after {timeout} s"
+        time.sleep(0.01)
 
 
 def test_the_flood_limit_allows_five_questions_per_ten_seconds():
