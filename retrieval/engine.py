@@ -64,11 +64,12 @@ class Engine:
         thanks and the like (never a quote; `notice` says which kind), "no_match" when nothing can
         be said with a verified quote (including when retrieval itself fails)."""
         problem = answering.check_question(question)
-        if problem:
-            return Answer(question or "", "invalid", notice=problem, as_of=as_of)
-        talk = small_talk_kind(question)
+        # emoji alone ("👍", "😷🙏") have no letters, but are small talk, not a malformed question
+        talk = small_talk_kind(question) if problem in (None, answering.NO_LETTERS) else None
         if talk:
             return Answer(question, "small_talk", notice=talk, as_of=as_of)
+        if problem:
+            return Answer(question or "", "invalid", notice=problem, as_of=as_of)
         try:
             result = self.search(question, k=1 + answering.MORE + 2, as_of=as_of)
             return answering.build(self.index, question, result, as_of=as_of)

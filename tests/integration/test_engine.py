@@ -71,7 +71,6 @@ def test_decomposed_vietnamese_is_the_same_question(engine):
     ("   \n\t  ", "invalid"),
     ("x" * 20_000, "invalid"),
     ("ra ngoài " * 3000, "invalid"),
-    ("😷🦠🙏", "invalid"),
     ("?!...", "invalid"),
     ("\x00\x07\x1b[31m", "invalid"),
 ])
@@ -79,6 +78,13 @@ def test_unusable_input_gets_a_clear_polite_message(engine, bad, status):
     answer = engine.answer(bad)
     assert answer.status == status and answer.notice in ("empty", "too_long", "no_letters") and answer.main is None
     assert render(answer) == invalid_question(answer.notice, len(bad))
+
+
+@pytest.mark.parametrize("emoji", ["😷🦠🙏", "👍", "❤️"])
+def test_emoji_alone_are_small_talk_not_a_malformed_question(engine, emoji):
+    answer = engine.answer(emoji)
+    assert (answer.status, answer.notice, answer.main) == ("small_talk", "emoji", None)
+    assert "ví dụ" in render(answer)
 
 
 @pytest.mark.parametrize("odd", [
