@@ -103,9 +103,11 @@ def first(answer: Answer, contact: str, today: date | None = None, age=None) -> 
         years = sorted({d.year for d in dates})
         span = f"năm {years[0]}" if len(years) == 1 else f"các năm {years[0]}–{years[-1]}"
         if len({c.source.id for c in cites}) == 1:
-            said = f"Lưu ý: văn bản này từ {span} (ngày {_d(dates[0])})"
+            said = f"văn bản này từ {span} (ngày {_d(dates[0])})"
         else:
-            said = f"Lưu ý: các văn bản này đều từ {span} (ngày {', '.join(_d(d) for d in dates)})"
+            said = f"các văn bản này đều từ {span} (ngày {', '.join(_d(d) for d in dates)})"
+        # after a lapsed rule's "Lưu ý: …" a second "Lưu ý:" would only repeat it
+        said = said[0].upper() + said[1:] if out else f"Lưu ý: {said}"
         out.append(f"{said}; quy định có thể đã thay đổi; bạn nên kiểm tra với {contact}.")
     return out
 

@@ -101,6 +101,14 @@ def test_an_old_document_of_unknown_standing_is_called_old_and_a_recent_one_is_n
     assert "có thể đã thay đổi" in render(Answer("q", "answered", main=cite, checked_on=date(2022, 5, 1)))
 
 
+def test_a_lapsed_rule_from_old_documents_is_said_with_one_note_not_two():
+    text = render(answer(["tin22"], date(2028, 3, 5), "Học sinh bị sốt có được nghỉ học không?"))
+    first, second = text.splitlines()[:2]
+    assert first.startswith("Lưu ý: tính đến ngày 05/03/2028, quy định dưới đây đã hết hiệu lực")
+    assert second.startswith("Văn bản này từ năm 2026 (ngày 20/11/2026); quy định có thể đã thay đổi")
+    assert text.count("Lưu ý") == 1
+
+
 def test_the_stale_age_setting():
     assert stale_after("12") == (12, "m") and stale_after("400d") == (400, "d") and stale_after("x") == (12, "m")
     s = OLD_UNKNOWN
