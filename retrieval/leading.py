@@ -61,7 +61,8 @@ class RulesLead:
         report; otherwise the order as it was."""
         keep = list(range(len(texts)))
         if not asks_when(question):
-            keep = [i for i in keep if not is_dateline(texts[i])] + [i for i in keep if is_dateline(texts[i])]
+            dated = [is_dateline(t) for t in texts]
+            keep = [i for i in keep if not dated[i]] + [i for i in keep if dated[i]]
         n, top = len(keep), keep[0] if keep else 0
         if n < 2 or self.margin <= 0 or asks_for_report(question) or kind(texts[top]) != "report":
             return keep

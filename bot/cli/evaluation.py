@@ -149,14 +149,12 @@ def evaluate(args) -> int:
 
 
 def new_document(args) -> int:
-    import os
-
     from retrieval import settings
     from retrieval.evaluation import gold_file, new_document, runner
 
     questions = gold_file.load_golds(args.gold or runner.DEFAULT_GOLDS, args.split)
     rows = new_document.evaluate(questions, Path(args.work), args.model, progress=_log)
-    glossary = os.environ.get("RULEBOT_GLOSSARY") or "none"
+    glossary = settings.glossary_path(default_corpus=False) or "none"  # as the indexes are searched
     out = Path(args.out) if args.out else settings.REPO / "reports" / f"eval-{args.split}-new-document.md"
     new_document.write(rows, out, args.split, glossary)
     print(new_document.table(rows) + f"\n\nReport: {out}")

@@ -330,8 +330,6 @@ async def _start(request: Request, console, who, job: Job, started: str) -> Resp
 
 def _add(console, by: str, staged, engine) -> tuple[object | None, str]:
     """The Job: add through the shared steps, then the new generation as an engine to swap in."""
-    from retrieval import faq
-
     desk = console.desk
     try:
         added = ops.add(desk.store, new_document(staged.fields, staged.path), desk.target(engine), desk.log)
@@ -348,11 +346,19 @@ def _add(console, by: str, staged, engine) -> tuple[object | None, str]:
     done = f"Đã thêm “{s.title}” (mã {s.id}, {len(added.chunks)} đoạn)"
     if added.flagged:
         done += f"; {added.flagged} câu trả lời trích văn bản bị thay thế đã vào hàng chờ duyệt lại"
-    if u is None:
+    return _new_generation(console, engine, u, added.documents, done)
+
+
+def _new_generation(console, engine, updated, documents, done: str) -> tuple[object | None, str]:
+    """A job's end: the updated index as an engine for the Rebuilder to swap in (it reads the
+    store's validity into it), or, with no index on this server yet, what to run."""
+    from retrieval import faq
+
+    if updated is None:
         return None, done + ". Máy chủ chưa có chỉ mục: hãy chạy “rulebot index”"
-    new = console.rebuilder.load_engine(engine, added.documents, faq.curated_entries(added.documents)) \
+    new = console.rebuilder.load_engine(engine, documents, faq.curated_entries(documents)) \
         if console.rebuilder else None
-    return new, done + "; bot đã dùng chỉ mục mới"  # the Rebuilder reads the store's validity into it
+    return new, done + "; bot đã dùng chỉ mục mới"
 
 
 def refresh_validity(engine, store: Store) -> None:
@@ -395,8 +401,6 @@ async def document_remove(request: Request, who, form) -> Response:
 def _remove(console, by: str, sid: str, engine) -> tuple[object | None, str]:
     """The Job: remove through the shared steps, queue the answers that quoted it, swap in the
     new generation."""
-    from retrieval import faq
-
     desk = console.desk
     try:
         source, updated = ops.remove(desk.store, sid, desk.target(engine))
@@ -410,11 +414,7 @@ def _remove(console, by: str, sid: str, engine) -> tuple[object | None, str]:
     done = f"Đã xoá “{source.title}” (mã {sid})"
     if flagged:
         done += f"; {flagged} câu trả lời có trích văn bản này đã vào hàng chờ duyệt lại"
-    if updated is None:
-        return None, done + ". Máy chủ chưa có chỉ mục: hãy chạy “rulebot index”"
-    docs = desk.store.documents()
-    new = console.rebuilder.load_engine(engine, docs, faq.curated_entries(docs)) if console.rebuilder else None
-    return new, done + "; bot đã dùng chỉ mục mới"
+    return _new_generation(console, engine, updated, desk.store.documents() if updated else [], done)
 
 
 @page("editor")
