@@ -163,8 +163,13 @@ class ExchangeLog:
                 return self._in_spool(xid)
 
     def _write(self, table: str, row: dict, update: bool = False) -> None:
+        """Records reach the database in the order they were made: while older ones wait in the
+        spool, a new one waits behind them (an answer written before its spooled question would
+        make the row without the question, and the question's insert would then be ignored)."""
         with self._lock:
             try:
+                if not self._drain_locked():
+                    raise sqlite3.OperationalError("the spool could not be moved in yet")
                 self._apply(table, row, update)
             except sqlite3.Error as e:
                 log.error("exchange log write failed (%s); spooling the record", type(e).__name__)
@@ -172,31 +177,37 @@ class ExchangeLog:
                     f.write(json.dumps({"table": table, "row": row, "update": update}, ensure_ascii=False) + "\n")
                     f.flush()
                     os.fsync(f.fileno())
-                return
-            self._drain_locked()
 
     def _apply(self, table: str, row: dict, update: bool) -> None:
+        """One statement for a known table (names from this module only, values bound): the
+        answer path writes three times a question, so no schema is read per write."""
+        names = list(row)
+        cols, marks = ", ".join(f"[{n}]" for n in names), ", ".join("?" * len(names))
+        if update:
+            sets = ", ".join(f"[{n}] = excluded.[{n}]" for n in names if n != "id")
+            sql = f"insert into [{table}] ({cols}) values ({marks}) on conflict(id) do update set {sets}"
+        else:  # idempotent when a spool is replayed
+            sql = f"insert or ignore into [{table}] ({cols}) values ({marks})"
         with self._db.conn:
-            if update:
-                self._db[table].upsert(row, pk="id", alter=False)
-            else:
-                self._db[table].insert(row, pk="id", ignore=True)  # idempotent when a spool is replayed
+            self._db.conn.execute(sql, [row[n] for n in names])
 
     def _drain(self) -> None:
         with self._lock:
             self._drain_locked()
 
-    def _drain_locked(self) -> None:
+    def _drain_locked(self) -> bool:
+        """Move the spool in, in order; False (the spool kept whole) while the database fails."""
         if not self.spool.exists():
-            return
+            return True
         pending = self.spool.read_text(encoding="utf-8").splitlines()
         try:
             for line in pending:
                 rec = json.loads(line)
                 self._apply(rec["table"], rec["row"], rec["update"])
         except sqlite3.Error:
-            return  # still failing: the spool stays for the next try
+            return False  # still failing: the spool stays for the next try (replaying is idempotent)
         self.spool.unlink()
+        return True
 
     def _in_spool(self, xid: str) -> bool:
         return f'"id": "{xid}"' in self._spool_text()

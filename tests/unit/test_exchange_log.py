@@ -48,6 +48,37 @@ def test_a_failing_database_spools_records_and_they_arrive_when_it_recovers(tmp_
     assert {r["id"] for r in log.rows()} >= {xid}
 
 
+def test_a_question_spooled_while_the_disk_failed_keeps_its_text_when_its_answer_is_written_later(tmp_path):
+    """Records reach the database in the order they were made: an answer written after the disk
+    recovered must not land before the question waiting in the spool (it would create the row
+    without the question, and the spooled insert would then be ignored)."""
+    log = ExchangeLog(tmp_path / "log.db", salt="s")
+    log._db.execute("create trigger no_insert before insert on exchanges begin select raise(abort, 'disk'); end")
+    xid = log.question("telegram", 1, "câu hỏi lúc đĩa hỏng")
+    log._db.execute("drop trigger no_insert")
+    log.answered(xid, None, 12.0, error="engine-error: X")
+    log.delivered(xid, "Xin lỗi", "delivered")
+    assert not log.spool.exists()
+    row = next(r for r in log.rows() if r["id"] == xid)
+    assert (row["question"], row["channel"], row["status"], row["reply"]) == (
+        "câu hỏi lúc đĩa hỏng", "telegram", "error", "Xin lỗi")
+
+
+def test_while_the_spool_cannot_be_moved_in_new_records_queue_behind_it(tmp_path):
+    log = ExchangeLog(tmp_path / "log.db", salt="s")
+    log._db.execute("create trigger no_insert before insert on exchanges begin select raise(abort, 'disk'); end")
+    xid = log.question("telegram", 1, "hỏi lần một")
+    log._db.execute("create trigger no_update before update on exchanges begin select raise(abort, 'disk'); end")
+    log.answered(xid, None, 5.0, error="engine-error: X")  # the update cannot go first: it queues
+    assert len(log.spool.read_text(encoding="utf-8").splitlines()) == 2 and log.rows() == []
+    log._db.execute("drop trigger no_insert")
+    log._db.execute("drop trigger no_update")
+    log.delivered(xid, "trả lời", "delivered")
+    row = log.rows()[0]
+    assert (row["question"], row["status"], row["reply"], row["delivery"]) == ("hỏi lần một", "error", "trả lời", "delivered")
+    assert not log.spool.exists()
+
+
 def test_the_log_survives_the_process_being_killed_mid_write(tmp_path):
     db = tmp_path / "log.db"
     writer = textwrap.dedent(f"""
