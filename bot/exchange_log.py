@@ -108,10 +108,13 @@ class ExchangeLog:
         return xid
 
     def _known(self, update_key: str) -> bool:
+        """In the database or still in the spool (records wait there while it cannot be moved in)."""
         try:
-            return bool(self._db.execute("select 1 from exchanges where update_key = ?", [update_key]).fetchone())
+            if self._db.execute("select 1 from exchanges where update_key = ?", [update_key]).fetchone():
+                return True
         except sqlite3.Error:
-            return f'"update_key": {json.dumps(update_key)}' in self._spool_text()
+            pass
+        return f'"update_key": {json.dumps(update_key)}' in self._spool_text()
 
     def answered(self, xid: str, answer, latency_ms: float, error: str | None = None,
                  margin: float | None = None, status: str | None = None) -> None:
@@ -158,9 +161,11 @@ class ExchangeLog:
     def exists(self, xid: str) -> bool:
         with self._lock:
             try:
-                return bool(self._db.execute("select 1 from exchanges where id = ?", [xid]).fetchone())
+                if self._db.execute("select 1 from exchanges where id = ?", [xid]).fetchone():
+                    return True
             except sqlite3.Error:
-                return self._in_spool(xid)
+                pass
+            return self._in_spool(xid)
 
     def _write(self, table: str, row: dict, update: bool = False) -> None:
         """Records reach the database in the order they were made: while older ones wait in the

@@ -71,11 +71,14 @@ def test_while_the_spool_cannot_be_moved_in_new_records_queue_behind_it(tmp_path
     log._db.execute("create trigger no_update before update on exchanges begin select raise(abort, 'disk'); end")
     log.answered(xid, None, 5.0, error="engine-error: X")  # the update cannot go first: it queues
     assert len(log.spool.read_text(encoding="utf-8").splitlines()) == 2 and log.rows() == []
+    assert log.question("telegram", 1, "hỏi lần một", key="u1") and log.question("telegram", 1, "lại", key="u1") is None
+    assert log.exists(xid) and log.feedback(xid, "telegram", 1, "up")  # known while it waits in the spool
     log._db.execute("drop trigger no_insert")
     log._db.execute("drop trigger no_update")
     log.delivered(xid, "trả lời", "delivered")
-    row = log.rows()[0]
+    row = next(r for r in log.rows() if r["id"] == xid)
     assert (row["question"], row["status"], row["reply"], row["delivery"]) == ("hỏi lần một", "error", "trả lời", "delivered")
+    assert len(log.rows()) == 2 and len(log.rows("feedback")) == 1
     assert not log.spool.exists()
 
 
