@@ -68,6 +68,19 @@ def test_onnx_embedder_output(onnx_embedder):
     assert np.allclose(p[0], p[1])  # order restored after sorting by length
 
 
+def test_a_repeated_text_is_embedded_once_and_every_copy_gets_its_vector(onnx_embedder, monkeypatch):
+    texts = ["Nhà hàng chỉ bán mang về.", "Cán bộ làm việc tại nhà.", "Nhà hàng chỉ bán mang về.",
+             "Người dân đeo khẩu trang.", "Cán bộ làm việc tại nhà."]
+    distinct = onnx_embedder.passages(list(dict.fromkeys(texts)))  # int8 scales follow the batch
+    rows_run, done = [], []
+    run = onnx_embedder._run
+    monkeypatch.setattr(onnx_embedder, "_run", lambda ids: rows_run.append(len(ids)) or run(ids))
+    together = onnx_embedder.passages(texts, on_batch=done.append)
+    assert sum(rows_run) == 3 and sum(done) == len(texts)  # progress counts every copy
+    assert together.shape == (5, onnx_embedder.dim)
+    assert np.array_equal(together, distinct[[0, 1, 0, 2, 1]])
+
+
 def test_serving_imports_neither_torch_nor_transformers(tiny_index, model_dir):
     """A process that loads the Engine and answers a question never imports the torch stack,
     and the first question (typed without diacritics) imports nothing: all of it is load time."""
