@@ -1,0 +1,54 @@
+"""The console when a write fails (a database that is locked or failing, a disk that refuses a
+file): the official is told politely, in Vietnamese, what was and was not stored, and nothing is
+left half done. Failures are made with SQLite triggers that abort a write, as a failing disk or
+a lock held too long would."""
+from __future__ import annotations
+
+import sqlite3
+
+from console_fakes import csrf_of, logged_in, rig
+
+
+def _fail(db_path, table: str, when: str = "insert", where: str = "") -> None:
+    """Every `when` (insert, update, delete) on `table` of the SQLite file fails from now on."""
+    con = sqlite3.connect(db_path)
+    con.execute(f"create trigger fail_{when}_{table} before {when} on {table} "
+                f"{'when ' + where if where else ''} begin select raise(abort, 'disk I/O error'); end")
+    con.commit()
+    con.close()
+
+
+def _count(db_path, sql: str) -> int:
+    con = sqlite3.connect(db_path)
+    try:
+        return con.execute(sql).fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_a_verdict_the_database_refuses_is_said_politely_and_nothing_is_claimed_saved(tmp_path):
+    r = rig(tmp_path)
+    ex = r.ask("Chốt kiểm dịch có trực cả đêm không?")
+    c = logged_in(r, "rita")
+    token = csrf_of(c.get(f"/review/{ex.id}").text)
+    _fail(tmp_path / "log.db", "verdicts")
+    resp = c.post(f"/review/{ex.id}/verdict", data={"csrf": token, "verdict": "correct"})
+    assert resp.status_code == 503
+    assert "chưa được lưu" in resp.text and "Đã lưu" not in resp.text
+    assert _count(tmp_path / "log.db", "select count(*) from verdicts") == 0
+    assert "review.verdict" not in [a["action"] for a in r.officials.audit(actor="rita")]
+
+
+def test_a_comment_or_an_account_change_the_database_refuses_is_said_politely(tmp_path):
+    r = rig(tmp_path)
+    ex = r.ask("Chốt kiểm dịch có trực cả đêm không?")
+    c = logged_in(r, "ada")
+    token = csrf_of(c.get(f"/review/{ex.id}").text)
+    _fail(tmp_path / "log.db", "comments")
+    resp = c.post(f"/review/{ex.id}/comment", data={"csrf": token, "text": "Cần xem lại"})
+    assert resp.status_code == 503 and "chưa được lưu" in resp.text
+    _fail(tmp_path / "officials.db", "officials", "update")
+    resp = c.post("/accounts/change", data={"csrf": token, "name": "rita", "action": "role", "role": "editor"})
+    assert resp.status_code == 503 and "chưa được lưu" in resp.text
+    assert r.officials.get("rita").role == "reviewer"
+    assert "account.role" not in [a["action"] for a in r.officials.audit(actor="ada")]
