@@ -54,6 +54,15 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session["flash"] = request.session["flash"][-4:] + [[kind, message]]
 
 
+def record_done(console, actor: str, action: str, target: str | None = None, detail: str | None = None) -> None:
+    """The audit line of a change already stored. If the accounts file cannot take it, the change
+    still stands and the page must say so: the line goes to the server's log instead of raising."""
+    try:
+        console.officials.record(actor, action, target, detail)
+    except sqlite3.Error:
+        log.exception("audit line not written: actor=%s action=%s target=%s detail=%s", actor, action, target, detail)
+
+
 def safe_next(value: str | None) -> str:
     """Only a path of this site: never an open redirect."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:

@@ -52,3 +52,42 @@ def test_a_comment_or_an_account_change_the_database_refuses_is_said_politely(tm
     assert resp.status_code == 503 and "chưa được lưu" in resp.text
     assert r.officials.get("rita").role == "reviewer"
     assert "account.role" not in [a["action"] for a in r.officials.audit(actor="ada")]
+
+
+def test_a_verdict_stored_before_the_audit_trail_failed_is_said_saved_not_lost(tmp_path):
+    """The verdict row is the record (who, when, what); an audit line the accounts file cannot
+    take must not turn a stored verdict into an error page that makes the official judge again."""
+    r = rig(tmp_path)
+    ex = r.ask("Chốt kiểm dịch có trực cả đêm không?")
+    c = logged_in(r, "rita")
+    token = csrf_of(c.get(f"/review/{ex.id}").text)
+    _fail(tmp_path / "officials.db", "audit", where="new.action like 'review.%'")
+    resp = c.post(f"/review/{ex.id}/verdict", data={"csrf": token, "verdict": "correct"})
+    assert resp.status_code == 303 and resp.headers["location"] == f"/review/{ex.id}#verdicts"
+    assert "Đã lưu đánh giá" in c.get(resp.headers["location"]).text
+    assert _count(tmp_path / "log.db", "select count(*) from verdicts") == 1
+    resp = c.post(f"/review/{ex.id}/comment", data={"csrf": token, "text": "Cần xem lại"})
+    assert resp.status_code == 303 and "Đã thêm bình luận" in c.get(resp.headers["location"]).text
+    assert _count(tmp_path / "log.db", "select count(*) from comments") == 1
+
+
+def test_a_retirement_or_faq_removal_stored_before_the_audit_trail_failed_is_said_done(tmp_path):
+    import json
+    from datetime import date, timedelta
+
+    r = rig(tmp_path)
+    sid = next(iter(r.holder.engine.index.sources))
+    c = logged_in(r, "eddie")
+    token = csrf_of(c.get(f"/documents/{sid}").text)
+    _fail(tmp_path / "officials.db", "audit", where="new.action in ('documents.retire', 'faq.remove')")
+    until = date.today() - timedelta(days=1)
+    resp = c.post(f"/documents/{sid}/retire", data={"csrf": token, "until": until.isoformat()})
+    assert resp.status_code == 303 and "Đã ghi" in c.get(resp.headers["location"]).text
+    assert r.holder.engine.index.sources[sid].effective_until == until
+    span = next(ch.text for ch in r.holder.engine.index.chunks if ch.source_id != sid)
+    other = next(ch.source_id for ch in r.holder.engine.index.chunks if ch.text == span)
+    (tmp_path / "faq-officials.jsonl").write_text(
+        json.dumps({"source_id": other, "span": span, "ask": ["một câu hỏi"]}, ensure_ascii=False) + "\n")
+    resp = c.post("/faq/remove", data={"csrf": token, "line": "1"})
+    assert resp.status_code == 303 and "Đã xoá khỏi FAQ" in c.get(resp.headers["location"]).text
+    assert (tmp_path / "faq-officials.jsonl").read_text() == ""
