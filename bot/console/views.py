@@ -437,11 +437,11 @@ async def promote(request: Request, who, form) -> Response:
         return back(f"/review/{xid}")
     question = str(form.get("question") or x.question)
     try:
-        line = await run_in_threadpool(console.faq.add, v.clause.source_id, v.clause.span, question, who.name, xid)
+        line = await run_in_threadpool(console.reviews.mark_promoted, v.id, who.name, lambda: console.faq.add(
+            v.clause.source_id, v.clause.span, question, who.name, xid))
     except FaqLineError as e:
         flash(request, str(e), "error")
         return back(f"/review/{xid}#promote")
-    console.reviews.mark_promoted(v.id, who.name)
     record_done(console, who.name, "faq.add", xid, f"line {line.number}, verdict {v.id}")
     _rebuild(request, who, f"Đã thêm câu hỏi vào FAQ (dòng {line.number}).")
     return back("/index")

@@ -91,3 +91,59 @@ def test_a_retirement_or_faq_removal_stored_before_the_audit_trail_failed_is_sai
     resp = c.post("/faq/remove", data={"csrf": token, "line": "1"})
     assert resp.status_code == 303 and "Đã xoá khỏi FAQ" in c.get(resp.headers["location"]).text
     assert (tmp_path / "faq-officials.jsonl").read_text() == ""
+
+
+def _wrong_verdict(r, c, ex):
+    import re
+
+    target = next(ch for ch in r.holder.engine.index.chunks if "24/24h" in ch.text and "trực" in ch.text)
+    token = csrf_of(c.get(f"/review/{ex.id}").text)
+    kind = "should_answer" if ex.answer.abstained else "wrong"
+    c.post(f"/review/{ex.id}/verdict", data={"csrf": token, "verdict": kind, "source_id": target.source_id,
+                                             "span": target.text})
+    return token, re.search(r'name="verdict_id" value="(\d+)"', c.get(f"/review/{ex.id}").text).group(1)
+
+
+def test_a_question_goes_into_the_faq_only_together_with_its_verdicts_promoted_mark(tmp_path):
+    """The mark keeps the exchange out of the export's test split once the FAQ answers it. A mark
+    the log cannot take must not leave the line in the FAQ without it: a second try would then be
+    refused ('already in the FAQ') and the mark never written."""
+    r = rig(tmp_path)
+    question = "đêm khuya gọi phường có ai nghe máy không"
+    ex = r.ask(question)
+    c = logged_in(r, "eddie")
+    token, vid = _wrong_verdict(r, c, ex)
+    faq_file = tmp_path / "faq-officials.jsonl"
+    _fail(tmp_path / "log.db", "verdicts", "update")
+    resp = c.post(f"/review/{ex.id}/promote", data={"csrf": token, "verdict_id": vid, "question": question})
+    assert resp.status_code == 503 and "chưa được lưu" in resp.text
+    assert not faq_file.exists() or question not in faq_file.read_text(encoding="utf-8")
+    assert r.app.state.console.reviews.promoted() == set()
+    con = sqlite3.connect(tmp_path / "log.db")
+    con.execute("drop trigger fail_update_verdicts")
+    con.commit()
+    con.close()
+    resp = c.post(f"/review/{ex.id}/promote", data={"csrf": token, "verdict_id": vid, "question": question})
+    assert resp.status_code == 303 and resp.headers["location"] == "/index"
+    assert question in faq_file.read_text(encoding="utf-8")
+    assert r.app.state.console.reviews.promoted() == {ex.id}
+    r.rebuilder.wait(10)
+
+
+def test_a_faq_line_the_disk_refuses_leaves_the_verdict_unmarked(tmp_path, monkeypatch):
+    import os
+
+    r = rig(tmp_path)
+    question = "đêm khuya gọi phường có ai nghe máy không"
+    ex = r.ask(question)
+    c = logged_in(r, "eddie")
+    token, vid = _wrong_verdict(r, c, ex)
+
+    def full(*a, **kw):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    resp = c.post(f"/review/{ex.id}/promote", data={"csrf": token, "verdict_id": vid, "question": question})
+    assert resp.status_code == 503 and "chưa được lưu" in resp.text
+    assert not (tmp_path / "faq-officials.jsonl").exists()
+    assert r.app.state.console.reviews.promoted() == set()
