@@ -10,6 +10,7 @@ engines read for each answer's validity. Every write runs under the store's lock
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -72,7 +73,17 @@ class Added:
 @dataclass(frozen=True)
 class Retired:
     source: Source
-    flagged: int  # answers quoting it, queued for review
+    flagged: int | None  # answers quoting it, queued for review; None: the log refused (NotQueued)
+
+
+class NotQueued(Exception):
+    """The store change was written, but the exchange log refused the re-review queue: `source`
+    stands changed, and doing the same change again queues the answers (queuing twice is harmless)."""
+
+    def __init__(self, source: Source, cause: Exception):
+        super().__init__(f"'{source.id}' was changed, but the answers that quoted it could not be queued "
+                         f"for review ({cause}); run the same command again")
+        self.source = source
 
 
 def add(store: Store, new: NewDocument, target: IndexTarget, log: str | Path | None) -> Added:
@@ -91,7 +102,10 @@ def retire(store: Store, sid: str, until: date, replaced_by: str | None, log: st
            today: date | None = None) -> Retired:
     with store.lock():
         s = store.retire(sid, until, replaced_by, today=today)
-        flagged = flag(log, [s.id])
+        try:
+            flagged = flag(log, [s.id])
+        except sqlite3.Error as e:
+            raise NotQueued(s, e) from e
     return Retired(s, flagged)
 
 

@@ -434,13 +434,22 @@ async def document_retire(request: Request, who, form) -> Response:
     except DocumentError as e:
         flash(request, error_text(e), "error")
         return back(here + "#retire")
+    except ops.NotQueued as e:  # the retirement is written: the engine must know, the page must say so
+        log.warning("document %s retired, answers not queued: %s", sid, e.__cause__)
+        retired = ops.Retired(e.source, None)
     await run_in_threadpool(refresh_validity, console.holder.engine, desk.store)
     record_done(console, who.name, "documents.retire", sid, f"until {until.isoformat()}"
                 + (f", replaced by {replaced_by}" if replaced_by else "")
-                + f", {retired.flagged} answers queued for re-review")
+                + (f", {retired.flagged} answers queued for re-review" if retired.flagged is not None
+                   else ", answers not queued (the log refused the write)"))
     msg = f"Đã ghi: “{retired.source.title}” có hiệu lực đến hết ngày {_d(until)}"
     if replaced_by:
         msg += f", được thay thế bởi văn bản mã {replaced_by}"
+    if retired.flagged is None:
+        flash(request, msg + ". Nhưng chưa đưa được các câu trả lời gần đây có trích văn bản này vào hàng chờ "
+                             "duyệt lại vì nhật ký đang bận. Hãy gửi lại biểu mẫu này với cùng ngày sau ít phút.",
+              "error")
+        return back(here + "#retire")
     msg += (f". {retired.flagged} câu trả lời trong 90 ngày qua có trích văn bản này đã vào hàng chờ duyệt lại."
             if retired.flagged else ". Không có câu trả lời gần đây nào trích văn bản này.")
     flash(request, msg)

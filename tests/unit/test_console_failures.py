@@ -147,3 +147,38 @@ def test_a_faq_line_the_disk_refuses_leaves_the_verdict_unmarked(tmp_path, monke
     assert resp.status_code == 503 and "chưa được lưu" in resp.text
     assert not (tmp_path / "faq-officials.jsonl").exists()
     assert r.app.state.console.reviews.promoted() == set()
+
+
+def test_a_retirement_whose_answers_the_log_cannot_queue_stands_and_says_to_send_it_again(tmp_path):
+    """The store takes the retirement, then the log refuses the re-review queue: the engine in use
+    must still know the document has lapsed, the page must say what was written and what was not,
+    and sending the same form again queues the answers."""
+    from datetime import date, timedelta
+
+    from bot.rereview import _TABLE, pending
+
+    r = rig(tmp_path)
+    ex = r.ask("Chốt kiểm dịch có phải kiểm tra 100% người và phương tiện vào thành phố không?")
+    sid = ex.answer.main.source.id
+    con = sqlite3.connect(tmp_path / "log.db")
+    con.execute(_TABLE)
+    con.commit()
+    con.close()
+    _fail(tmp_path / "log.db", "review_queue")
+    c = logged_in(r, "eddie")
+    token = csrf_of(c.get(f"/documents/{sid}").text)
+    until = date.today() - timedelta(days=1)
+    resp = c.post(f"/documents/{sid}/retire", data={"csrf": token, "until": until.isoformat()})
+    assert resp.status_code == 303
+    page = c.get(resp.headers["location"]).text
+    assert "Đã ghi" in page and "chưa đưa được" in page and "gửi lại" in page
+    assert r.holder.engine.index.sources[sid].effective_until == until  # the bot no longer says it holds
+    assert pending(tmp_path / "log.db") == []
+    con = sqlite3.connect(tmp_path / "log.db")
+    con.execute("drop trigger fail_insert_review_queue")
+    con.commit()
+    con.close()
+    resp = c.post(f"/documents/{sid}/retire", data={"csrf": token, "until": until.isoformat()})
+    assert resp.status_code == 303 and "1 câu trả lời trong 90 ngày qua" in c.get(resp.headers["location"]).text
+    assert [p.exchange_id for p in pending(tmp_path / "log.db")] == [ex.id]
+    assert r.holder.engine.index.sources[sid].effective_until == until
