@@ -2,7 +2,8 @@
 console's document pages both take, so the two cannot drift apart.
 
 Order of writes for an add: the text and original (named by nothing yet), then the new index
-generation (staged, not current), then the store's manifest (the commit), then the index link.
+generation (staged, not current), then the store's manifest (the commit), then the answers
+queued for re-review, then the index link.
 A crash before the commit leaves everything as it was; one after it leaves the index behind
 the store, which the engine reports as stale and `rulebot documents sync` repairs by
 embedding only what is missing. Retiring changes no vector, only the document store, which
@@ -93,8 +94,8 @@ def add(store: Store, new: NewDocument, target: IndexTarget, log: str | Path | N
         docs = store.after_add(prepared)
         staged = target.stage(docs)
         store.commit_add(prepared)
+        flagged = flag(log, list(prepared.source.supersedes))  # before the index: a failed publish keeps them
         updated = target.publish(staged)
-        flagged = flag(log, list(prepared.source.supersedes))
     return Added(prepared.source, prepared.chunks, updated, flagged, docs)
 
 
@@ -116,13 +117,18 @@ def check_remove(store: Store, sid: str):
     return entry
 
 
-def remove(store: Store, sid: str, target: IndexTarget) -> tuple[Source, object | None]:
+def remove(store: Store, sid: str, target: IndexTarget,
+           log: str | Path | None = None) -> tuple[Source, object | None, int]:
+    """Take `sid` out of the store and the index. With `log`, the answers that quoted it are
+    queued for review right after the store commit, before the index: a failed publish keeps them
+    (the command line passes none and queues none)."""
     with store.lock():
         check_remove(store, sid)
         staged = target.stage(store.after_remove(sid))
         s = store.remove(sid)
+        flagged = flag(log, [sid]) if log is not None else 0
         updated = target.publish(staged)
-    return s, updated
+    return s, updated, flagged
 
 
 def _no_officials_faq_lines(sid: str) -> None:

@@ -403,11 +403,10 @@ def _remove(console, by: str, sid: str, engine) -> tuple[object | None, str]:
     new generation."""
     desk = console.desk
     try:
-        source, updated = ops.remove(desk.store, sid, desk.target(engine))
+        source, updated, flagged = ops.remove(desk.store, sid, desk.target(engine), desk.log)
     except DocumentError as e:
         record_done(console, by, "documents.refused", sid, str(e))
         raise JobError(f"Chưa xoá được văn bản: {error_text(e)}") from None
-    flagged = ops.flag(desk.log, [sid])
     record_done(console, by, "documents.remove", sid, f"{source.title}"
                 + (f", {updated.embedded} embedded" if updated else ", no index yet")
                 + (f", {flagged} answers queued for re-review" if flagged else ""))

@@ -182,3 +182,68 @@ def test_a_retirement_whose_answers_the_log_cannot_queue_stands_and_says_to_send
     assert resp.status_code == 303 and "1 câu trả lời trong 90 ngày qua" in c.get(resp.headers["location"]).text
     assert [p.exchange_id for p in pending(tmp_path / "log.db")] == [ex.id]
     assert r.holder.engine.index.sources[sid].effective_until == until
+
+
+def _publish_upload(r, c, files, meta: dict):
+    import re
+
+    from tests import doc_files as f
+
+    data = {"title": "Quyết định về phòng, chống dịch cúm gia cầm", "number": "41/QĐ-UBND",
+            "issuer": "UBND thành phố Hà Nội", "signed": "2026-11-02", "kind": "", "effective_from": "2026-11-02",
+            "effective_until": "", "supersedes": "", **meta, "csrf": csrf_of(c.get("/documents/new").text)}
+    path = f.decision_docx(files / "qd.docx")
+    with open(path, "rb") as fh:
+        page = c.post("/documents/new", data=data, files={"file": (path.name, fh, "application/octet-stream")}).text
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    c.post("/documents/publish", data={"csrf": csrf_of(c.get("/documents").text), "token": token})
+    return r.rebuilder.wait(30)
+
+
+def test_answers_quoting_a_replaced_document_are_queued_even_when_the_index_update_then_fails(tmp_path, monkeypatch):
+    """The store commit is the moment the new document replaces the old one: the answers that
+    quoted the old one are queued then, not after the index is published, where a failed publish
+    lost them for good (publishing again is refused: the document is already in the store)."""
+    import console_fakes
+
+    from bot.rereview import pending
+
+    r = rig(tmp_path)
+    ex = r.ask("Chốt kiểm dịch có phải kiểm tra 100% người và phương tiện vào thành phố không?")
+    old = ex.answer.main.source.id
+
+    def full(self, update):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(console_fakes.FakeTarget, "publish", full)
+    files = tmp_path / "files"
+    files.mkdir()
+    c = logged_in(r, "eddie")
+    state = _publish_upload(r, c, files, {"supersedes": old})
+    assert state.phase == "failed"
+    assert any(e.document.source.supersedes == (old,) for e in r.app.state.console.desk.store.entries())
+    assert [p.exchange_id for p in pending(tmp_path / "log.db")] == [ex.id]
+
+
+def test_answers_quoting_a_removed_document_are_queued_even_when_the_index_update_then_fails(tmp_path, monkeypatch):
+    import console_fakes
+
+    from bot.rereview import pending
+
+    r = rig(tmp_path)
+    files = tmp_path / "files"
+    files.mkdir()
+    c = logged_in(r, "eddie")
+    assert _publish_upload(r, c, files, {}).phase == "done"
+    sid = "41-qd-ubnd-2026-11-02"
+    ex = r.ask("Chợ có được bán gia cầm sống không?")
+    assert ex.answer.main is not None and ex.answer.main.source.id == sid
+
+    def full(self, update):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(console_fakes.FakeTarget, "publish", full)
+    c.post(f"/documents/{sid}/remove", data={"csrf": csrf_of(c.get(f"/documents/{sid}").text), "confirm": "yes"})
+    assert r.rebuilder.wait(30).phase == "failed"
+    assert sid not in {e.document.source.id for e in r.app.state.console.desk.store.entries()}
+    assert [p.exchange_id for p in pending(tmp_path / "log.db")] == [ex.id]
