@@ -2,7 +2,8 @@
 console's document pages both take, so the two cannot drift apart.
 
 Order of writes for an add: the text and original (named by nothing yet), then the new index
-generation (staged, not current), then the store's manifest (the commit), then the index link.
+generation (staged, not current), then the store's manifest (the commit), then the answers
+queued for re-review, then the index link.
 A crash before the commit leaves everything as it was; one after it leaves the index behind
 the store, which the engine reports as stale and `rulebot documents sync` repairs by
 embedding only what is missing. Retiring changes no vector, only the document store, which
@@ -10,6 +11,7 @@ engines read for each answer's validity. Every write runs under the store's lock
 """
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -72,7 +74,17 @@ class Added:
 @dataclass(frozen=True)
 class Retired:
     source: Source
-    flagged: int  # answers quoting it, queued for review
+    flagged: int | None  # answers quoting it, queued for review; None: the log refused (NotQueued)
+
+
+class NotQueued(Exception):
+    """The store change was written, but the exchange log refused the re-review queue: `source`
+    stands changed, and doing the same change again queues the answers (queuing twice is harmless)."""
+
+    def __init__(self, source: Source, cause: Exception):
+        super().__init__(f"'{source.id}' was changed, but the answers that quoted it could not be queued "
+                         f"for review ({cause}); run the same command again")
+        self.source = source
 
 
 def add(store: Store, new: NewDocument, target: IndexTarget, log: str | Path | None) -> Added:
@@ -82,8 +94,8 @@ def add(store: Store, new: NewDocument, target: IndexTarget, log: str | Path | N
         docs = store.after_add(prepared)
         staged = target.stage(docs)
         store.commit_add(prepared)
+        flagged = flag(log, list(prepared.source.supersedes))  # before the index: a failed publish keeps them
         updated = target.publish(staged)
-        flagged = flag(log, list(prepared.source.supersedes))
     return Added(prepared.source, prepared.chunks, updated, flagged, docs)
 
 
@@ -91,7 +103,10 @@ def retire(store: Store, sid: str, until: date, replaced_by: str | None, log: st
            today: date | None = None) -> Retired:
     with store.lock():
         s = store.retire(sid, until, replaced_by, today=today)
-        flagged = flag(log, [s.id])
+        try:
+            flagged = flag(log, [s.id])
+        except sqlite3.Error as e:
+            raise NotQueued(s, e) from e
     return Retired(s, flagged)
 
 
@@ -102,13 +117,18 @@ def check_remove(store: Store, sid: str):
     return entry
 
 
-def remove(store: Store, sid: str, target: IndexTarget) -> tuple[Source, object | None]:
+def remove(store: Store, sid: str, target: IndexTarget,
+           log: str | Path | None = None) -> tuple[Source, object | None, int]:
+    """Take `sid` out of the store and the index. With `log`, the answers that quoted it are
+    queued for review right after the store commit, before the index: a failed publish keeps them
+    (the command line passes none and queues none)."""
     with store.lock():
         check_remove(store, sid)
         staged = target.stage(store.after_remove(sid))
         s = store.remove(sid)
+        flagged = flag(log, [sid]) if log is not None else 0
         updated = target.publish(staged)
-    return s, updated
+    return s, updated, flagged
 
 
 def _no_officials_faq_lines(sid: str) -> None:

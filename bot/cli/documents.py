@@ -219,7 +219,7 @@ def run_remove(args) -> int:
     from bot import document_ops as ops
     from retrieval.documents import Store
 
-    s, updated = ops.remove(Store(args.documents), args.id, _target(args))
+    s, updated, _ = ops.remove(Store(args.documents), args.id, _target(args))
     print(f"Removed '{s.id}': {s.title}.")
     _print_update(updated, args)
     return 0

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
@@ -19,8 +21,13 @@ from starlette.responses import RedirectResponse, Response
 
 from bot.officials import Official
 
+log = logging.getLogger(__name__)
+
 COOKIE = "rulebot_console"
 MAX_FIELDS = 100
+NOT_SAVED = ("Máy chủ đang bận hoặc không ghi được dữ liệu, nên việc vừa làm chưa được lưu. "
+             "Hãy quay lại và thử lại sau ít phút; nếu vẫn không được, hãy báo quản trị viên.")
+NOT_READ = "Máy chủ đang bận, chưa mở được trang này. Hãy thử lại sau ít phút."
 
 
 def csrf_token(request: Request) -> str:
@@ -47,6 +54,15 @@ def flash(request: Request, message: str, kind: str = "ok") -> None:
     request.session["flash"] = request.session["flash"][-4:] + [[kind, message]]
 
 
+def record_done(console, actor: str, action: str, target: str | None = None, detail: str | None = None) -> None:
+    """The audit line of a change already stored. If the accounts file cannot take it, the change
+    still stands and the page must say so: the line goes to the server's log instead of raising."""
+    try:
+        console.officials.record(actor, action, target, detail)
+    except sqlite3.Error:
+        log.exception("audit line not written: actor=%s action=%s target=%s detail=%s", actor, action, target, detail)
+
+
 def safe_next(value: str | None) -> str:
     """Only a path of this site: never an open redirect."""
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
@@ -61,11 +77,21 @@ def page(role: str = "reviewer", files: int = 0, max_bytes: int | None = None) -
     """Guard a console endpoint: a live session with at least `role`, and for a POST the CSRF
     token. The handler gets (request, official) for GET and (request, official, form) for POST.
     A POST may carry `files` uploaded files; one declaring more than `max_bytes` is refused
-    before it is read."""
+    before it is read. A database or file that cannot be read or written (locked, full, failing)
+    gets a polite 503, not a 500: each change is written in one step, so nothing was stored
+    (a handler that writes more than once says itself what was)."""
 
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def endpoint(request: Request) -> Response:
+            try:
+                return await guarded(request)
+            except (sqlite3.Error, OSError):
+                log.exception("console %s %s: a store could not be read or written", request.method,
+                              request.url.path)
+                return request.app.state.refuse(request, 503, NOT_SAVED if request.method == "POST" else NOT_READ)
+
+        async def guarded(request: Request) -> Response:
             refuse = request.app.state.refuse  # the error page, set by create_app (views renders it)
             who = await current(request)
             if request.method == "POST":

@@ -27,7 +27,7 @@ from retrieval.corpus import CorpusError
 from retrieval.documents import DocumentError, NewDocument, Store
 from retrieval.validity import KINDS, status
 
-from .auth import flash, page
+from .auth import flash, page, record_done
 from .uploads import MAX_BYTES, UploadError, Uploads
 
 log = logging.getLogger(__name__)
@@ -334,15 +334,15 @@ def _add(console, by: str, staged, engine) -> tuple[object | None, str]:
     try:
         added = ops.add(desk.store, new_document(staged.fields, staged.path), desk.target(engine), desk.log)
     except (DocumentError, FormError) as e:
-        console.officials.record(by, "documents.refused", staged.fields.get("number") or staged.name, str(e))
+        record_done(console, by, "documents.refused", staged.fields.get("number") or staged.name, str(e))
         raise JobError(f"Chưa thêm được văn bản: {error_text(e) if isinstance(e, DocumentError) else e}") from None
     finally:
         desk.uploads.discard(staged.token)
     s = added.source
     u = added.update
-    console.officials.record(by, "documents.add", s.id, f"{len(added.chunks)} clauses"
-                             + (f", {u.embedded} embedded" if u else ", no index yet")
-                             + (f", {added.flagged} answers queued for re-review" if added.flagged else ""))
+    record_done(console, by, "documents.add", s.id, f"{len(added.chunks)} clauses"
+                + (f", {u.embedded} embedded" if u else ", no index yet")
+                + (f", {added.flagged} answers queued for re-review" if added.flagged else ""))
     done = f"Đã thêm “{s.title}” (mã {s.id}, {len(added.chunks)} đoạn)"
     if added.flagged:
         done += f"; {added.flagged} câu trả lời trích văn bản bị thay thế đã vào hàng chờ duyệt lại"
@@ -403,14 +403,13 @@ def _remove(console, by: str, sid: str, engine) -> tuple[object | None, str]:
     new generation."""
     desk = console.desk
     try:
-        source, updated = ops.remove(desk.store, sid, desk.target(engine))
+        source, updated, flagged = ops.remove(desk.store, sid, desk.target(engine), desk.log)
     except DocumentError as e:
-        console.officials.record(by, "documents.refused", sid, str(e))
+        record_done(console, by, "documents.refused", sid, str(e))
         raise JobError(f"Chưa xoá được văn bản: {error_text(e)}") from None
-    flagged = ops.flag(desk.log, [sid])
-    console.officials.record(by, "documents.remove", sid, f"{source.title}"
-                             + (f", {updated.embedded} embedded" if updated else ", no index yet")
-                             + (f", {flagged} answers queued for re-review" if flagged else ""))
+    record_done(console, by, "documents.remove", sid, f"{source.title}"
+                + (f", {updated.embedded} embedded" if updated else ", no index yet")
+                + (f", {flagged} answers queued for re-review" if flagged else ""))
     done = f"Đã xoá “{source.title}” (mã {sid})"
     if flagged:
         done += f"; {flagged} câu trả lời có trích văn bản này đã vào hàng chờ duyệt lại"
@@ -434,13 +433,22 @@ async def document_retire(request: Request, who, form) -> Response:
     except DocumentError as e:
         flash(request, error_text(e), "error")
         return back(here + "#retire")
+    except ops.NotQueued as e:  # the retirement is written: the engine must know, the page must say so
+        log.warning("document %s retired, answers not queued: %s", sid, e.__cause__)
+        retired = ops.Retired(e.source, None)
     await run_in_threadpool(refresh_validity, console.holder.engine, desk.store)
-    console.officials.record(who.name, "documents.retire", sid, f"until {until.isoformat()}"
-                             + (f", replaced by {replaced_by}" if replaced_by else "")
-                             + f", {retired.flagged} answers queued for re-review")
+    record_done(console, who.name, "documents.retire", sid, f"until {until.isoformat()}"
+                + (f", replaced by {replaced_by}" if replaced_by else "")
+                + (f", {retired.flagged} answers queued for re-review" if retired.flagged is not None
+                   else ", answers not queued (the log refused the write)"))
     msg = f"Đã ghi: “{retired.source.title}” có hiệu lực đến hết ngày {_d(until)}"
     if replaced_by:
         msg += f", được thay thế bởi văn bản mã {replaced_by}"
+    if retired.flagged is None:
+        flash(request, msg + ". Nhưng chưa đưa được các câu trả lời gần đây có trích văn bản này vào hàng chờ "
+                             "duyệt lại vì nhật ký đang bận. Hãy gửi lại biểu mẫu này với cùng ngày sau ít phút.",
+              "error")
+        return back(here + "#retire")
     msg += (f". {retired.flagged} câu trả lời trong 90 ngày qua có trích văn bản này đã vào hàng chờ duyệt lại."
             if retired.flagged else ". Không có câu trả lời gần đây nào trích văn bản này.")
     flash(request, msg)

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from bot.privacy import mask
 from bot.rereview import mark_reviewed
@@ -35,6 +36,7 @@ VERDICTS = {
 NEEDS_CLAUSE = frozenset({"wrong", "should_answer"})
 MAX_SPAN = 1500
 MAX_COMMENT = 2000
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -207,10 +209,15 @@ class ReviewStore:
             return [Comment(**dict(r)) for r in db.execute(
                 "select * from comments where exchange_id = ? order by id", (exchange_id,))]
 
-    def mark_promoted(self, verdict_id: int, official: str) -> None:
+    def mark_promoted(self, verdict_id: int, official: str, add: Callable[[], T] = lambda: None) -> T:
+        """Mark the verdict promoted, and run `add` (writing its FAQ line) as part of the same step:
+        the mark is written first and committed only once `add` returned, so a failure of either
+        leaves neither (a line without its mark would put the exchange in the export's test split,
+        and a second try would be refused as already in the FAQ)."""
         with self._db() as db:
             db.execute("update verdicts set promoted_at = ?, promoted_by = ? where id = ?",
                        (_now(), official, verdict_id))
+            return add()
 
     def promoted(self) -> set[str]:
         """Exchanges whose question went into the officials' FAQ (the export keeps them apart)."""

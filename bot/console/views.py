@@ -24,7 +24,7 @@ from retrieval.text import normalise
 
 from . import documents as docpages
 from . import stats
-from .auth import csrf_ok, csrf_token, current, flash, page, safe_next
+from .auth import csrf_ok, csrf_token, current, flash, page, record_done, safe_next
 from .exchanges import VN, QueueFilter
 from .faq_lines import FaqLineError
 from .lapsed import lapses, short_names
@@ -192,7 +192,7 @@ async def login(request: Request) -> Response:
 async def logout(request: Request, who, form) -> Response:
     console = request.app.state.console
     await run_in_threadpool(console.officials.close_session, request.session.get("sid", ""))
-    console.officials.record(who.name, "logout")
+    record_done(console, who.name, "logout")
     request.session.clear()
     return back("/login")
 
@@ -395,8 +395,8 @@ async def verdict(request: Request, who, form) -> Response:
     except ReviewError as e:
         flash(request, str(e), "error")
         return back(f"/review/{xid}#judge")
-    console.officials.record(who.name, "review.verdict", xid,
-                             kind + (f" {clause.source_id}@{clause.start}-{clause.end}" if clause else ""))
+    record_done(console, who.name, "review.verdict", xid,
+                kind + (f" {clause.source_id}@{clause.start}-{clause.end}" if clause else ""))
     flash(request, f"Đã lưu đánh giá “{v.label}”." + (" Trao đổi đã ra khỏi danh sách “Nguồn đã hết hiệu lực”."
                                                       if x.lapsed else ""))
     return back(f"/review/{xid}#verdicts")
@@ -413,7 +413,7 @@ async def comment(request: Request, who, form) -> Response:
     except ReviewError as e:
         flash(request, str(e), "error")
         return back(f"/review/{xid}#comments")
-    console.officials.record(who.name, "review.comment", xid, f"comment {c.id}")
+    record_done(console, who.name, "review.comment", xid, f"comment {c.id}")
     flash(request, "Đã thêm bình luận.")
     return back(f"/review/{xid}#comments")
 
@@ -437,12 +437,12 @@ async def promote(request: Request, who, form) -> Response:
         return back(f"/review/{xid}")
     question = str(form.get("question") or x.question)
     try:
-        line = await run_in_threadpool(console.faq.add, v.clause.source_id, v.clause.span, question, who.name, xid)
+        line = await run_in_threadpool(console.reviews.mark_promoted, v.id, who.name, lambda: console.faq.add(
+            v.clause.source_id, v.clause.span, question, who.name, xid))
     except FaqLineError as e:
         flash(request, str(e), "error")
         return back(f"/review/{xid}#promote")
-    console.reviews.mark_promoted(v.id, who.name)
-    console.officials.record(who.name, "faq.add", xid, f"line {line.number}, verdict {v.id}")
+    record_done(console, who.name, "faq.add", xid, f"line {line.number}, verdict {v.id}")
     _rebuild(request, who, f"Đã thêm câu hỏi vào FAQ (dòng {line.number}).")
     return back("/index")
 
@@ -453,7 +453,7 @@ def _rebuild(request: Request, who, done: str) -> None:
         flash(request, done + " Máy chủ này không tự xây lại chỉ mục; hãy chạy: rulebot index", "error")
         return
     state = console.rebuilder.request(who.name)
-    console.officials.record(who.name, "index.rebuild", None, "queued after a running build" if state.pending else None)
+    record_done(console, who.name, "index.rebuild", None, "queued after a running build" if state.pending else None)
     flash(request, done + " Đang xây lại chỉ mục; bot dùng chỉ mục mới ngay khi xong, không cần khởi động lại.")
 
 
@@ -505,8 +505,8 @@ async def faq_remove(request: Request, who, form) -> Response:
     except (ValueError, FaqLineError) as e:
         flash(request, str(e) if isinstance(e, FaqLineError) else "Không có dòng FAQ này.", "error")
         return back("/faq")
-    console.officials.record(who.name, "faq.remove", f"line {number}",
-                             f"{removed.source_id}: {'one question' if question else 'whole line'}")
+    record_done(console, who.name, "faq.remove", f"line {number}",
+                f"{removed.source_id}: {'one question' if question else 'whole line'}")
     _rebuild(request, who, "Đã xoá khỏi FAQ.")
     return back("/faq")
 
