@@ -119,14 +119,14 @@ def check_remove(store: Store, sid: str):
 
 def remove(store: Store, sid: str, target: IndexTarget,
            log: str | Path | None = None) -> tuple[Source, object | None, int]:
-    """Take `sid` out of the store and the index. With `log`, the answers that quoted it are
-    queued for review right after the store commit, before the index: a failed publish keeps them
-    (the command line passes none and queues none)."""
+    """Take `sid` out of the store and the index. The answers that quoted it are queued for
+    review (in `log`, else $RULEBOT_LOG's) right after the store commit, before the index: a failed
+    publish keeps them."""
     with store.lock():
         check_remove(store, sid)
         staged = target.stage(store.after_remove(sid))
         s = store.remove(sid)
-        flagged = flag(log, [sid]) if log is not None else 0
+        flagged = flag(log, [sid])
         updated = target.publish(staged)
     return s, updated, flagged
 

@@ -219,9 +219,11 @@ def run_remove(args) -> int:
     from bot import document_ops as ops
     from retrieval.documents import Store
 
-    s, updated, _ = ops.remove(Store(args.documents), args.id, _target(args))
+    s, updated, flagged = ops.remove(Store(args.documents), args.id, _target(args), args.log)
     print(f"Removed '{s.id}': {s.title}.")
     _print_update(updated, args)
+    if flagged:
+        print(f"{flagged} recent answers that quoted it are queued for review: rulebot review pending")
     return 0
 
 

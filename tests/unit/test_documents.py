@@ -164,3 +164,30 @@ def test_a_document_with_officials_faq_lines_is_not_removed_and_the_lines_are_na
     with pytest.raises(DocumentError, match=r"line\(s\) 2\)") as e:
         document_ops.remove(store, p.source.id, NoIndex())
     assert e.value.reason == "has_officials_faq" and snapshot(store.root) == before
+
+
+def test_removing_a_document_queues_the_answers_that_quoted_it_for_review(tmp_path, store, monkeypatch):
+    """As adding and retiring do, from the command line too: in $RULEBOT_LOG when no log is named."""
+    from types import SimpleNamespace
+
+    from bot import document_ops
+    from bot.exchange_log import ExchangeLog
+    from bot.rereview import pending
+
+    p = add(store, decision(tmp_path))
+    log = ExchangeLog(tmp_path / "log.db", salt="s")
+    xid = log.question("telegram", 1, "Có được bán gia cầm sống không?")
+    cited = SimpleNamespace(chunk_id=f"{p.source.id}:000", score=0.9)
+    log.answered(xid, SimpleNamespace(citations=[cited], status="answered", abstained=False), 10.0)
+
+    class Target:  # the index side is not what is checked here
+        def stage(self, docs):
+            return docs
+
+        def publish(self, staged):
+            return None
+
+    monkeypatch.setenv("RULEBOT_LOG", str(tmp_path / "log.db"))
+    s, updated, flagged = document_ops.remove(store, p.source.id, Target())
+    assert (s.id, updated, flagged) == (p.source.id, None, 1)
+    assert [(i.exchange_id, i.source_id) for i in pending(tmp_path / "log.db")] == [(xid, p.source.id)]
