@@ -11,6 +11,7 @@ engines read for each answer's validity. Every write runs under the store's lock
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -61,13 +62,15 @@ def index_target(index: str | None = None, model: str | None = None) -> IndexTar
 
     return IndexTarget(settings.index_dir(index), embedder)
 
+logger = logging.getLogger(__name__)  # `log` names the exchange log here
+
 
 @dataclass(frozen=True)
 class Added:
     source: Source
     chunks: list[Chunk]
     update: object | None  # retrieval.index_update.Update; None: no index yet
-    flagged: int  # answers quoting a replaced document, queued for review
+    flagged: int | None  # answers quoting a replaced document, queued for review; None: the log refused
     documents: list[Document]  # the store after the add
 
 
@@ -94,7 +97,7 @@ def add(store: Store, new: NewDocument, target: IndexTarget, log: str | Path | N
         docs = store.after_add(prepared)
         staged = target.stage(docs)
         store.commit_add(prepared)
-        flagged = flag(log, list(prepared.source.supersedes))  # before the index: a failed publish keeps them
+        flagged = _queue(log, list(prepared.source.supersedes))  # before the index: a failed publish keeps them
         updated = target.publish(staged)
     return Added(prepared.source, prepared.chunks, updated, flagged, docs)
 
@@ -118,15 +121,15 @@ def check_remove(store: Store, sid: str):
 
 
 def remove(store: Store, sid: str, target: IndexTarget,
-           log: str | Path | None = None) -> tuple[Source, object | None, int]:
+           log: str | Path | None = None) -> tuple[Source, object | None, int | None]:
     """Take `sid` out of the store and the index. The answers that quoted it are queued for
     review (in `log`, else $RULEBOT_LOG's) right after the store commit, before the index: a failed
-    publish keeps them."""
+    publish keeps them. None: the log refused them (`_queue`)."""
     with store.lock():
         check_remove(store, sid)
         staged = target.stage(store.after_remove(sid))
         s = store.remove(sid)
-        flagged = flag(log, [sid])
+        flagged = _queue(log, [sid])
         updated = target.publish(staged)
     return s, updated, flagged
 
@@ -154,6 +157,17 @@ def sync(store: Store, target: IndexTarget):
     """Bring the index in line with the store (after a crash, or an index built elsewhere)."""
     with store.lock():
         return target.publish(target.stage(store.documents()))
+
+
+def _queue(log: str | Path | None, source_ids: list[str]) -> int | None:
+    """flag(), or None when the exchange log refuses the write: the store has changed, so the
+    index must still follow it (a locked log must not leave the bot on a stale index); the
+    caller says the answers were not queued, and the server log names the documents."""
+    try:
+        return flag(log, source_ids)
+    except sqlite3.Error:
+        logger.exception("answers quoting %s not queued for review", ", ".join(source_ids))
+        return None
 
 
 def flag(log: str | Path | None, source_ids: list[str]) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +23,8 @@ REVIEW_HELP = "answers queued for review (their source no longer holds)"
 
 
 _iso_date = options.iso_date
+NOT_QUEUED = ("The exchange log refused the write: the recent answers that quoted it are not queued for "
+              "review (the error is logged above).")
 
 
 def _index_options(p: argparse.ArgumentParser) -> None:
@@ -65,6 +68,8 @@ def run_add(args) -> int:
     _print_update(added.update, args)
     if flagged:
         print(f"{flagged} recent answers that quoted the replaced document are queued for review: rulebot review pending")
+    elif flagged is None:
+        print(NOT_QUEUED, file=sys.stderr)
     return 0
 
 
@@ -224,6 +229,8 @@ def run_remove(args) -> int:
     _print_update(updated, args)
     if flagged:
         print(f"{flagged} recent answers that quoted it are queued for review: rulebot review pending")
+    elif flagged is None:
+        print(NOT_QUEUED, file=sys.stderr)
     return 0
 
 

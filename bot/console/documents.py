@@ -31,6 +31,9 @@ from .auth import flash, page, record_done
 from .uploads import MAX_BYTES, UploadError, Uploads
 
 log = logging.getLogger(__name__)
+# The document change stands; only the queue of answers to re-check could not be written.
+NOT_QUEUED = ("; nhưng nhật ký đang bận nên chưa đưa được các câu trả lời gần đây {what} vào hàng chờ "
+              "duyệt lại (máy chủ đã ghi lại mã văn bản; hãy báo quản trị viên)")
 
 CLAUSES_SHOWN = 40
 FIELD_MAX = 300
@@ -342,10 +345,13 @@ def _add(console, by: str, staged, engine) -> tuple[object | None, str]:
     u = added.update
     record_done(console, by, "documents.add", s.id, f"{len(added.chunks)} clauses"
                 + (f", {u.embedded} embedded" if u else ", no index yet")
-                + (f", {added.flagged} answers queued for re-review" if added.flagged else ""))
+                + (f", {added.flagged} answers queued for re-review" if added.flagged else "")
+                + (", answers not queued (the log refused the write)" if added.flagged is None else ""))
     done = f"Đã thêm “{s.title}” (mã {s.id}, {len(added.chunks)} đoạn)"
     if added.flagged:
         done += f"; {added.flagged} câu trả lời trích văn bản bị thay thế đã vào hàng chờ duyệt lại"
+    elif added.flagged is None:
+        done += NOT_QUEUED.format(what="trích văn bản bị thay thế")
     return _new_generation(console, engine, u, added.documents, done)
 
 
@@ -409,10 +415,13 @@ def _remove(console, by: str, sid: str, engine) -> tuple[object | None, str]:
         raise JobError(f"Chưa xoá được văn bản: {error_text(e)}") from None
     record_done(console, by, "documents.remove", sid, f"{source.title}"
                 + (f", {updated.embedded} embedded" if updated else ", no index yet")
-                + (f", {flagged} answers queued for re-review" if flagged else ""))
+                + (f", {flagged} answers queued for re-review" if flagged else "")
+                + (", answers not queued (the log refused the write)" if flagged is None else ""))
     done = f"Đã xoá “{source.title}” (mã {sid})"
     if flagged:
         done += f"; {flagged} câu trả lời có trích văn bản này đã vào hàng chờ duyệt lại"
+    elif flagged is None:
+        done += NOT_QUEUED.format(what="có trích văn bản này")
     return _new_generation(console, engine, updated, desk.store.documents() if updated else [], done)
 
 

@@ -247,3 +247,30 @@ def test_answers_quoting_a_removed_document_are_queued_even_when_the_index_updat
     assert r.rebuilder.wait(30).phase == "failed"
     assert sid not in {e.document.source.id for e in r.app.state.console.desk.store.entries()}
     assert [p.exchange_id for p in pending(tmp_path / "log.db")] == [ex.id]
+
+
+def test_a_log_that_refuses_the_review_queue_does_not_hold_the_index_back(tmp_path):
+    """Adding a replacement and removing a document: the store has changed, so the index follows
+    it even when the exchange log refuses the queue; the page says the answers were not queued."""
+    from bot.rereview import _TABLE
+
+    r = rig(tmp_path)
+    ex = r.ask("Chốt kiểm dịch có phải kiểm tra 100% người và phương tiện vào thành phố không?")
+    old = ex.answer.main.source.id
+    con = sqlite3.connect(tmp_path / "log.db")
+    con.execute(_TABLE)
+    con.commit()
+    con.close()
+    _fail(tmp_path / "log.db", "review_queue")
+    files = tmp_path / "files"
+    files.mkdir()
+    c = logged_in(r, "eddie")
+    state = _publish_upload(r, c, files, {"supersedes": old})
+    assert state.phase == "done" and "chưa đưa được các câu trả lời gần đây trích văn bản bị thay thế" in state.message
+    sid = "41-qd-ubnd-2026-11-02"
+    assert sid in r.holder.engine.index.sources  # the bot reads the new document
+    r.ask("Chợ có được bán gia cầm sống không?")
+    c.post(f"/documents/{sid}/remove", data={"csrf": csrf_of(c.get(f"/documents/{sid}").text), "confirm": "yes"})
+    state = r.rebuilder.wait(30)
+    assert state.phase == "done" and "chưa đưa được các câu trả lời gần đây có trích văn bản này" in state.message
+    assert sid not in r.holder.engine.index.sources
