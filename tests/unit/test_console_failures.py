@@ -18,6 +18,17 @@ def _fail(db_path, table: str, when: str = "insert", where: str = "") -> None:
     con.close()
 
 
+def _refuse_review_queue(log_path) -> None:
+    """The log's re-review queue exists (as the first flag would make it) and refuses every row."""
+    from bot.rereview import _TABLE
+
+    con = sqlite3.connect(log_path)
+    con.execute(_TABLE)
+    con.commit()
+    con.close()
+    _fail(log_path, "review_queue")
+
+
 def _count(db_path, sql: str) -> int:
     con = sqlite3.connect(db_path)
     try:
@@ -155,16 +166,12 @@ def test_a_retirement_whose_answers_the_log_cannot_queue_stands_and_says_to_send
     and sending the same form again queues the answers."""
     from datetime import date, timedelta
 
-    from bot.rereview import _TABLE, pending
+    from bot.rereview import pending
 
     r = rig(tmp_path)
     ex = r.ask("Chốt kiểm dịch có phải kiểm tra 100% người và phương tiện vào thành phố không?")
     sid = ex.answer.main.source.id
-    con = sqlite3.connect(tmp_path / "log.db")
-    con.execute(_TABLE)
-    con.commit()
-    con.close()
-    _fail(tmp_path / "log.db", "review_queue")
+    _refuse_review_queue(tmp_path / "log.db")
     c = logged_in(r, "eddie")
     token = csrf_of(c.get(f"/documents/{sid}").text)
     until = date.today() - timedelta(days=1)
@@ -252,16 +259,10 @@ def test_answers_quoting_a_removed_document_are_queued_even_when_the_index_updat
 def test_a_log_that_refuses_the_review_queue_does_not_hold_the_index_back(tmp_path):
     """Adding a replacement and removing a document: the store has changed, so the index follows
     it even when the exchange log refuses the queue; the page says the answers were not queued."""
-    from bot.rereview import _TABLE
-
     r = rig(tmp_path)
     ex = r.ask("Chốt kiểm dịch có phải kiểm tra 100% người và phương tiện vào thành phố không?")
     old = ex.answer.main.source.id
-    con = sqlite3.connect(tmp_path / "log.db")
-    con.execute(_TABLE)
-    con.commit()
-    con.close()
-    _fail(tmp_path / "log.db", "review_queue")
+    _refuse_review_queue(tmp_path / "log.db")
     files = tmp_path / "files"
     files.mkdir()
     c = logged_in(r, "eddie")
