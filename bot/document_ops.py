@@ -23,6 +23,8 @@ from retrieval.documents import DocumentError, NewDocument, Store
 from retrieval.types import Chunk, Source
 from retrieval.validity import Status, status
 
+logger = logging.getLogger(__name__)  # `log` names the exchange log here
+
 
 @dataclass
 class IndexTarget:
@@ -62,8 +64,6 @@ def index_target(index: str | None = None, model: str | None = None) -> IndexTar
 
     return IndexTarget(settings.index_dir(index), embedder)
 
-logger = logging.getLogger(__name__)  # `log` names the exchange log here
-
 
 @dataclass(frozen=True)
 class Added:
@@ -77,17 +77,7 @@ class Added:
 @dataclass(frozen=True)
 class Retired:
     source: Source
-    flagged: int | None  # answers quoting it, queued for review; None: the log refused (NotQueued)
-
-
-class NotQueued(Exception):
-    """The store change was written, but the exchange log refused the re-review queue: `source`
-    stands changed, and doing the same change again queues the answers (queuing twice is harmless)."""
-
-    def __init__(self, source: Source, cause: Exception):
-        super().__init__(f"'{source.id}' was changed, but the answers that quoted it could not be queued "
-                         f"for review ({cause}); run the same command again")
-        self.source = source
+    flagged: int | None  # answers quoting it, queued for review; None: the log refused (retiring again queues them)
 
 
 def add(store: Store, new: NewDocument, target: IndexTarget, log: str | Path | None) -> Added:
@@ -106,10 +96,7 @@ def retire(store: Store, sid: str, until: date, replaced_by: str | None, log: st
            today: date | None = None) -> Retired:
     with store.lock():
         s = store.retire(sid, until, replaced_by, today=today)
-        try:
-            flagged = flag(log, [s.id])
-        except sqlite3.Error as e:
-            raise NotQueued(s, e) from e
+        flagged = _queue(log, [s.id])
     return Retired(s, flagged)
 
 

@@ -212,6 +212,8 @@ def run_retire(args) -> int:
           + f"; {_status_text(store, s.id)} today. The index is unchanged (no vectors touched).")
     if flagged:
         print(f"{flagged} recent answers that quoted it are queued for review: rulebot review pending")
+    elif flagged is None:
+        print(NOT_QUEUED + " Retiring it again with the same dates queues them.", file=sys.stderr)
     return 0
 
 

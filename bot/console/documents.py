@@ -442,9 +442,6 @@ async def document_retire(request: Request, who, form) -> Response:
     except DocumentError as e:
         flash(request, error_text(e), "error")
         return back(here + "#retire")
-    except ops.NotQueued as e:  # the retirement is written: the engine must know, the page must say so
-        log.warning("document %s retired, answers not queued: %s", sid, e.__cause__)
-        retired = ops.Retired(e.source, None)
     await run_in_threadpool(refresh_validity, console.holder.engine, desk.store)
     record_done(console, who.name, "documents.retire", sid, f"until {until.isoformat()}"
                 + (f", replaced by {replaced_by}" if replaced_by else "")
