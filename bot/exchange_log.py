@@ -172,16 +172,19 @@ class ExchangeLog:
         spool, a new one waits behind them (an answer written before its spooled question would
         make the row without the question, and the question's insert would then be ignored)."""
         with self._lock:
-            try:
-                if not self._drain_locked():
-                    raise sqlite3.OperationalError("the spool could not be moved in yet")
-                self._apply(table, row, update)
-            except sqlite3.Error as e:
-                log.error("exchange log write failed (%s); spooling the record", type(e).__name__)
-                with self.spool.open("a", encoding="utf-8") as f:
-                    f.write(json.dumps({"table": table, "row": row, "update": update}, ensure_ascii=False) + "\n")
-                    f.flush()
-                    os.fsync(f.fileno())
+            if not self._drain_locked():
+                why = "older records still waiting in the spool"
+            else:
+                try:
+                    self._apply(table, row, update)
+                    return
+                except sqlite3.Error as e:
+                    why = type(e).__name__
+            log.error("exchange log write failed (%s); spooling the record", why)
+            with self.spool.open("a", encoding="utf-8") as f:
+                f.write(json.dumps({"table": table, "row": row, "update": update}, ensure_ascii=False) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
 
     def _apply(self, table: str, row: dict, update: bool) -> None:
         """One statement for a known table (names from this module only, values bound): the

@@ -122,7 +122,7 @@ class OnnxEmbedder:
             row_of: dict[str, int] = {}
             rows = [row_of.setdefault(t, len(row_of)) for t in texts]
             texts = list(row_of)
-        copies = np.bincount(rows, minlength=len(texts)) if rows else np.ones(len(texts), dtype=np.int64)
+        copies = np.ones(len(texts), dtype=np.int64) if rows is None else np.bincount(rows, minlength=len(texts))
         ids = [self.tokenizer.encode(prefix + t, MAX_TOKENS) for t in texts]
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
